@@ -1,0 +1,30 @@
+// Lint: TypeScript rules, plus the house layering — pure cores (core, nifti, data, weights) never import
+// React, the DOM-facing app layers or tfjs; the UI never imports tfjs (type-only imports are allowed).
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const pureBan = {
+  patterns: [
+    { group: ['react', 'react-dom', 'react/*', 'zustand', 'zustand/*'], message: 'Pure cores know nothing of React or the store.', allowTypeImports: true },
+    { group: ['@tensorflow/*'], message: 'Pure cores know nothing of tfjs.', allowTypeImports: true },
+    { group: ['**/ui/*', '**/store/*', '**/workers/*', '**/model/*', '**/train/*'], message: 'Imports point inward: core ← nifti, weights ← data ← model ← train ← workers ← store ← ui.', allowTypeImports: true },
+  ],
+};
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'public/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  { files: ['src/core/**', 'src/nifti/**', 'src/data/**', 'src/weights/**'], rules: { 'no-restricted-imports': ['error', pureBan] } },
+  {
+    files: ['src/ui/**', 'src/store/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['@tensorflow/*'], message: 'UI and store talk to workers; only model/, train/ and workers touch tfjs.', allowTypeImports: true }] }],
+    },
+  },
+);
