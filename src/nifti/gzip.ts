@@ -1,0 +1,112 @@
+// gzip / gunzip of whole byte arrays: (De)CompressionStream where the platform has it, fflate otherwise.
+// Errors are plain Errors describing the stream problem; callers add the file name.
+import { Gunzip, gzipSync } from 'fflate';
+
+/** True when the bytes start with the gzip magic 1f 8b. */
+export function isGzip(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+}
+
+/** Joins chunks into one Uint8Array with a single allocation (no copy when there is only one chunk). */
+export function concatChunks(chunks: Uint8Array[], total?: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0];
+  const n = total ?? chunks.reduce((s, c) => s + c.length, 0);
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+/** Pushes the bytes through a (De)CompressionStream and collects the output. Rejects on a stream error. */
+async function pipeThrough(bytes: Uint8Array, stream: CompressionStream | DecompressionStream): Promise<Uint8Array> {
+  const writer = stream.writable.getWriter();
+  // The write/close promises reject together with the readable side; the read loop reports the error.
+  const written = writer.write(bytes as Uint8Array<ArrayBuffer>).then(() => writer.close());
+  written.catch(() => undefined);
+  const reader = stream.readable.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    total += value.length;
+  }
+  await written;
+  return concatChunks(chunks, total);
+}
+
+const CRC_TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+
+/** Continues a CRC-32 (gzip's) over more bytes; start with 0. */
+export function crc32(bytes: Uint8Array, crc = 0): number {
+  let c = ~crc >>> 0;
+  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
+  return ~c >>> 0;
+}
+
+/**
+ * fflate path (streaming, so multi-member files work and nothing is sized from the trailer).
+ * NOTE: fflate neither checks the gzip trailer nor notices a truncated stream, so like zlib we check
+ * every member's CRC-32 and length against the bytes it produced.
+ */
+function gunzipFflate(bytes: Uint8Array): Uint8Array {
+  const chunks: Uint8Array[] = [];
+  const members: { end: number; crc: number; size: number }[] = [];
+  let total = 0;
+  let crc = 0;
+  let size = 0;
+  const g = new Gunzip((chunk) => {
+    if (chunk.length === 0) return;
+    chunks.push(chunk);
+    total += chunk.length;
+    crc = crc32(chunk, crc);
+    size += chunk.length;
+  });
+  g.onmember = (offset) => {
+    members.push({ end: offset, crc, size });
+    crc = 0;
+    size = 0;
+  };
+  g.push(bytes, true);
+  members.push({ end: bytes.length, crc, size });
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  for (const m of members) {
+    if (m.end < 18) throw new Error('gzip stream truncated (shorter than a gzip header and trailer)');
+    const wantCrc = view.getUint32(m.end - 8, true);
+    const wantSize = view.getUint32(m.end - 4, true);
+    if (wantSize !== m.size >>> 0 || wantCrc !== m.crc) {
+      throw new Error(`gzip stream truncated or corrupt: trailer says ${wantSize} bytes with CRC-32 ${wantCrc.toString(16)}, data gave ${m.size} bytes with CRC-32 ${m.crc.toString(16)}`);
+    }
+  }
+  return concatChunks(chunks, total);
+}
+
+/** Decompresses a whole gzip stream. Rejects with an Error on corrupt or truncated input. */
+export async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
+  if (!isGzip(bytes)) throw new Error('not a gzip stream (no 1f 8b magic)');
+  if (typeof DecompressionStream === 'function') return pipeThrough(bytes, new DecompressionStream('gzip'));
+  return gunzipFflate(bytes);
+}
+
+/** Compresses bytes as one gzip member. `level` (0–9) is honoured by fflate only; streams use their default. */
+export async function gzip(bytes: Uint8Array, level?: number): Promise<Uint8Array> {
+  if (typeof CompressionStream === 'function' && level === undefined) {
+    return pipeThrough(bytes, new CompressionStream('gzip'));
+  }
+  return gzipSync(bytes, { level: (level ?? 6) as 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 });
+}
+
+/** For tests: the fflate paths regardless of platform support. */
+export const _fallback = { gunzip: async (b: Uint8Array) => gunzipFflate(b), gzip: async (b: Uint8Array, level = 6) => gzip(b, level) };
