@@ -1,0 +1,82 @@
+// The one zustand store, built from slices: dataset (cases), viewer (what is shown), notices (messages).
+import { create } from 'zustand';
+import type { LoadPhase, LoadedVolume } from '../workers/nifti.protocol.ts';
+import type { Axis } from '../ui/render/slice.ts';
+
+export type Split = 'train' | 'val';
+
+export interface CaseEntry {
+  id: string;
+  /** File name(s) of the image (one per channel file) and of the label map. */
+  imageFiles: string[];
+  labelFile?: string;
+  image?: LoadedVolume;
+  label?: LoadedVolume;
+  split: Split;
+  status: 'loading' | 'ready' | 'failed';
+  phase?: LoadPhase;
+}
+
+export interface ClassTable {
+  /** Where the names came from: a file name, or 'default'. */
+  source: string;
+  names: Record<number, string>;
+  colors?: Record<number, [number, number, number]>;
+}
+
+export interface Notice {
+  id: number;
+  level: 'error' | 'warning' | 'info';
+  /** The file the message is about, when there is one. */
+  file?: string;
+  message: string;
+}
+
+export interface DatasetSlice {
+  cases: CaseEntry[];
+  activeId: string | null;
+  classTable: ClassTable;
+  busy: number;
+}
+
+export interface ViewerSlice {
+  axis: Axis;
+  /** Slice index per axis, on the active case's canonical grid. */
+  slice: Record<Axis, number>;
+  window: { low: number; high: number };
+  windowPreset: string;
+  opacity: number;
+  showLabel: boolean;
+  radiological: boolean;
+  channel: number;
+  /** Label values hidden in the overlay. */
+  hidden: number[];
+}
+
+export interface NoticeSlice {
+  notices: Notice[];
+}
+
+export type AppState = DatasetSlice & ViewerSlice & NoticeSlice;
+
+export const initialDataset = (): DatasetSlice => ({ cases: [], activeId: null, classTable: { source: 'default', names: {} }, busy: 0 });
+export const initialViewer = (): ViewerSlice => ({
+  axis: 'axial',
+  slice: { axial: 0, coronal: 0, sagittal: 0 },
+  window: { low: 0, high: 1 },
+  windowPreset: 'auto',
+  opacity: 0.5,
+  showLabel: true,
+  radiological: true,
+  channel: 0,
+  hidden: [],
+});
+
+export const useStore = create<AppState>()(() => ({ ...initialDataset(), ...initialViewer(), notices: [] }));
+
+export const getState = useStore.getState;
+export const setState = useStore.setState;
+
+export function activeCase(s: Pick<AppState, 'cases' | 'activeId'> = getState()): CaseEntry | undefined {
+  return s.cases.find((c) => c.id === s.activeId);
+}

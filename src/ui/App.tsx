@@ -1,0 +1,22 @@
+// Page layout: header, dataset panel, viewer, notices; the whole page is a drop zone.
+import { DatasetPanel } from './DatasetPanel.tsx';
+import { DropZone } from './DropZone.tsx';
+import { Notices } from './Notices.tsx';
+import { Viewer } from './Viewer.tsx';
+
+export function App() {
+  return (
+    <DropZone>
+      <header className="app-header">
+        <h1>InflateSeg</h1>
+        <span className="tagline">3D segmentation with pre-trained 2D transformers, in your browser</span>
+        <span className="privacy" title="Files are read by this page only; nothing is uploaded.">🔒 Your data never leaves this machine</span>
+      </header>
+      <main className="app-main">
+        <DatasetPanel />
+        <Viewer />
+      </main>
+      <Notices />
+    </DropZone>
+  );
+}
