@@ -135,6 +135,11 @@ export function toCanonical(vol: Volume): Volume {
     for (let p2 = 0; p2 < m2; p2++) {
       for (let p1 = 0; p1 < m1; p1++) {
         let from = cBase + p2 * s2 + p1 * s1;
+        if (s0 === 1) {
+          out.set(src.subarray(from, from + m0), at); // axis 0 kept: a contiguous row copy
+          at += m0;
+          continue;
+        }
         for (let p0 = 0; p0 < m0; p0++, from += s0) out[at++] = src[from];
       }
     }

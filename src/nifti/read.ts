@@ -67,7 +67,9 @@ const CTORS = {
 
 /** Copies the voxel bytes out of the file buffer (so alignment is guaranteed) and swaps them to host order. */
 function copyVoxels(bytes: Uint8Array, offset: number, count: number, dtype: Dtype, bytesPer: number, littleEndian: boolean): VoxelArray {
-  const raw = bytes.slice(offset, offset + count * bytesPer);
+  // NOTE: an explicit copy, not bytes.slice(): on a Node Buffer slice() is a view into a shared pool.
+  const raw = new Uint8Array(count * bytesPer);
+  raw.set(bytes.subarray(offset, offset + count * bytesPer));
   const hostLittle = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
   if (bytesPer > 1 && littleEndian !== hostLittle) {
     for (let i = 0; i < raw.length; i += bytesPer) {
