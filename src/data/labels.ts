@@ -23,10 +23,11 @@ const DIRECT = 65536;
 export function labelStats(label: Volume): LabelStats {
   const { data } = label;
   const integerTyped = !(data instanceof Float32Array || data instanceof Float64Array);
-  const hist = new Float64Array(data instanceof Uint8Array || data instanceof Int8Array ? 256 : DIRECT);
+  // Uint32 counts suffice: a typed array holds fewer than 2³² elements.
+  let hist = new Uint32Array(data instanceof Uint8Array || data instanceof Int8Array ? 256 : DIRECT);
   const other = new Map<number, number>();
   if (data instanceof Uint8Array || data instanceof Uint16Array) {
-    for (let i = 0; i < data.length; i++) hist[data[i]]++;
+    hist = unsignedHistogram(data, hist.length);
   } else {
     for (let i = 0; i < data.length; i++) {
       const v = data[i];
@@ -42,6 +43,25 @@ export function labelStats(label: Volume): LabelStats {
   for (const [v, n] of other) if (v >= 0) { classes.push(v); counts[v] = n; }
   classes.sort((a, b) => a - b);
   return { classes, counts, voxels: data.length };
+}
+
+/**
+ * Histogram of unsigned integers below `size`. NOTE: four interleaved histograms break the
+ * read-increment-write chain when neighbouring voxels share a value (most are background); ~2× faster.
+ */
+function unsignedHistogram(data: Uint8Array | Uint16Array, size: number): Uint32Array {
+  const a = new Uint32Array(size), b = new Uint32Array(size), c = new Uint32Array(size), d = new Uint32Array(size);
+  const n4 = data.length - (data.length % 4);
+  let i = 0;
+  for (; i < n4; i += 4) {
+    a[data[i]]++;
+    b[data[i + 1]]++;
+    c[data[i + 2]]++;
+    d[data[i + 3]]++;
+  }
+  for (; i < data.length; i++) a[data[i]]++;
+  for (let v = 0; v < size; v++) a[v] += b[v] + c[v] + d[v];
+  return a;
 }
 
 /** '(i, j, k)' or '(i, j, k, channel c)' of a flat index. */
