@@ -24,7 +24,7 @@ export function labelStats(label: Volume): LabelStats {
   const { data } = label;
   const integerTyped = !(data instanceof Float32Array || data instanceof Float64Array);
   // Uint32 counts suffice: a typed array holds fewer than 2³² elements.
-  let hist = new Uint32Array(data instanceof Uint8Array || data instanceof Int8Array ? 256 : DIRECT);
+  let hist: Uint32Array = new Uint32Array(data instanceof Uint8Array || data instanceof Int8Array ? 256 : DIRECT);
   const other = new Map<number, number>();
   if (data instanceof Uint8Array || data instanceof Uint16Array) {
     hist = unsignedHistogram(data, hist.length);
