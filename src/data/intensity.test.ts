@@ -76,6 +76,8 @@ describe('percentiles', () => {
   it('is exact on wide-range integers and ignores non-finite values', () => {
     const wide = Int32Array.from(shuffled(5000), (v) => v * 1000 - 2_000_000);
     expect(percentiles(wide, [0.5, 99.5])).toEqual([reference(wide, 0.5), reference(wide, 99.5)]);
+    const hu = Int16Array.from(shuffled(3000), (v) => v - 1024);
+    expect(percentiles(hu, [0.5, 50, 99.5])).toEqual([reference(hu, 0.5), reference(hu, 50), reference(hu, 99.5)]);
     const f = new Float32Array([NaN, 1, Infinity, 2, -Infinity, 3]);
     expect(percentiles(f, [0, 50, 100])).toEqual([1, 2, 3]);
   });

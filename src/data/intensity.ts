@@ -144,7 +144,7 @@ function orderStatistics(data: VoxelArray, ranks: number[], s: Scan): Map<number
   const out = new Map<number, number>();
   const integer = !(data instanceof Float32Array || data instanceof Float64Array);
   if (integer && s.max - s.min < 65536) {
-    const hist = new Float64Array(s.max - s.min + 1);
+    const hist = new Uint32Array(s.max - s.min + 1); // a typed array holds < 2³² values
     for (let i = 0; i < data.length; i++) hist[data[i] - s.min]++;
     const sorted = [...ranks].sort((a, b) => a - b);
     let cum = 0, r = 0;

@@ -99,6 +99,7 @@ describe('parseLookup: JSON', () => {
   it('names the file on bad JSON', () => {
     expect(() => parseLookup('{"1": ', 'bad.json')).toThrow(/bad\.json: invalid JSON/);
     expect(() => parseLookup('{"a": "b"}', 'odd.json')).toThrow(/odd\.json.*maps neither/);
+    expect(() => parseLookup('{"cases": [{"id": "x"}]}', 'index.json')).toThrow(/index\.json.*maps neither/);
   });
 });
 

@@ -200,7 +200,8 @@ function parseJsonLookup(text: string, fileName: string): LookupTable {
     return b.done('json');
   }
   // Inverted form (nnU-Net v2): {"background": 0, "liver": 1}; region entries map to arrays.
-  if (keys.length > 0 && keys.every((k) => Number.isInteger(json[k]) || Array.isArray(json[k]))) {
+  const intList = (v: unknown) => Array.isArray(v) && v.every((x) => Number.isInteger(x));
+  if (keys.some((k) => Number.isInteger(json[k])) && keys.every((k) => Number.isInteger(json[k]) || intList(json[k]))) {
     for (const k of keys) {
       const v = json[k];
       if (Array.isArray(v)) b.notes.push(`${fileName}: '${k}' is a region of labels ${JSON.stringify(v)}; skipped.`);

@@ -9,9 +9,9 @@ function files(...paths: string[]): DroppedFile[] {
 describe('classifyFile', () => {
   it('recognises NIfTI, lookups, junk and others', () => {
     const kinds = files('a.nii', 'b.NII.GZ', 'aal.nii.txt', 'aal.nii.lut', 'dataset.json', 'x.csv', 'y.tsv',
-      '._a.nii.gz', '.DS_Store', '__MACOSX/d/a.nii.gz', 'readme.md', 'a.mgz').map(classifyFile);
+      '._a.nii.gz', '.DS_Store', '__MACOSX/d/a.nii.gz', 'readme.md', 'a.mgz', 'LICENSE-Apache-2.0.txt', 'README.txt').map(classifyFile);
     expect(kinds).toEqual(['nifti', 'nifti', 'lookup', 'lookup', 'lookup', 'lookup', 'lookup',
-      'junk', 'junk', 'junk', 'other', 'other']);
+      'junk', 'junk', 'junk', 'other', 'other', 'other', 'other']);
   });
 });
 

@@ -36,6 +36,8 @@ const LABEL_SUFFIX_RE = /(_seg|_label|_labels|_mask|_gt|-seg|\.seg)$/i;
 const CHANNEL_RE = /^(.*)_(\d{4})$/;
 const IMAGE_DIR_RE = /^(images|image|imgs|img)(.*)$/i;
 const LABEL_DIR_RE = /^(labels|label|masks|segmentations|segs)(.*)$/i;
+// NOTE: licence / readme files are .txt too, but never lookup tables.
+const DOC_RE = /^(readme|license|licence|notice|copying|changelog|authors|citation)([._-]|$)/i;
 const JUNK_NAMES = new Set(['.ds_store', 'thumbs.db', 'desktop.ini', '.localized']);
 
 /** Classifies a file by name: Mac/Windows junk, NIfTI, lookup table, or something else. */
@@ -43,6 +45,7 @@ export function classifyFile(f: DroppedFile): FileKind {
   const lower = f.name.toLowerCase();
   if (lower.startsWith('._') || JUNK_NAMES.has(lower) || /(^|\/)__MACOSX\//.test(f.path)) return 'junk';
   if (NIFTI_RE.test(f.name)) return 'nifti';
+  if (DOC_RE.test(f.name)) return 'other';
   if (LOOKUP_RE.test(f.name)) return 'lookup';
   return 'other';
 }
@@ -114,7 +117,8 @@ export function pairFiles(files: readonly DroppedFile[]): Pairing {
     if (kind === 'lookup') { lookups.push(f.path); continue; }
     if (kind === 'other') {
       ignored.push(f.path);
-      notes.push(`${f.path}: not a NIfTI (.nii, .nii.gz) or lookup file (.txt, .lut, .json, .csv, .tsv); ignored.`);
+      notes.push(DOC_RE.test(f.name) ? `${f.path}: documentation; ignored.`
+        : `${f.path}: not a NIfTI (.nii, .nii.gz) or lookup file (.txt, .lut, .json, .csv, .tsv); ignored.`);
       continue;
     }
     const { dir, folder } = splitPath(f.path);
