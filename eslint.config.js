@@ -1,5 +1,5 @@
 // Lint: TypeScript rules, plus the house layering — pure cores (core, nifti, data, weights) never import
-// React, the DOM-facing app layers or tfjs; the UI never imports tfjs (type-only imports are allowed).
+// React, the DOM-facing app layers or tfjs (render/ is pure too); the UI never imports tfjs; the store never imports the UI.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -20,11 +20,20 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
-  { files: ['src/core/**', 'src/nifti/**', 'src/data/**', 'src/weights/**'], rules: { 'no-restricted-imports': ['error', pureBan] } },
+  { files: ['src/core/**', 'src/nifti/**', 'src/data/**', 'src/weights/**', 'src/render/**'], rules: { 'no-restricted-imports': ['error', pureBan] } },
   {
-    files: ['src/ui/**', 'src/store/**'],
+    files: ['src/ui/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['@tensorflow/*'], message: 'UI and store talk to workers; only model/, train/ and workers touch tfjs.', allowTypeImports: true }] }],
+      'no-restricted-imports': ['error', { patterns: [{ group: ['@tensorflow/*'], message: 'UI talks to workers; only model/, train/ and workers touch tfjs.', allowTypeImports: true }] }],
+    },
+  },
+  {
+    files: ['src/store/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [
+        { group: ['@tensorflow/*'], message: 'The store talks to workers; only model/, train/ and workers touch tfjs.', allowTypeImports: true },
+        { group: ['**/ui/*'], message: 'Imports point inward: the store never imports the UI.', allowTypeImports: false },
+      ] }],
     },
   },
 );

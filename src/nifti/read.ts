@@ -118,7 +118,8 @@ export async function readNifti(input: ArrayBuffer | Uint8Array, name: string): 
     try {
       bytes = await gunzip(bytes);
     } catch (e) {
-      const why = e instanceof Error ? e.message : String(e);
+      // Browsers wrap the decoder's reason in a stream-API sentence; keep only the reason.
+      const why = (e instanceof Error ? e.message : String(e)).replace(/^Failed to execute '\w+' on '\w+': /, '').replace(/\.$/, '');
       throw new NiftiError(name, `gzip data is corrupt or truncated (${why}); expected a complete .nii.gz file`, { cause: e });
     }
   }

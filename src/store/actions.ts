@@ -1,6 +1,6 @@
 // Module-level actions on the store: viewer controls, case selection and splits, notices.
 import { activeCase, getState, setState, type CaseEntry, type Notice, type Split } from './store.ts';
-import { sliceCount, type Axis } from '../ui/render/slice.ts';
+import { sliceCount, type Axis } from '../render/slice.ts';
 import { WINDOW_PRESETS } from './windows.ts';
 
 let noticeId = 1;

@@ -1,8 +1,8 @@
 // Loading actions: dropped or picked files and the bundled sample → cases in the store, parsed off the main thread.
 import { NiftiClient } from '../workers/niftiClient.ts';
 import { pairFiles } from '../data/pairing.ts';
-import { checkSameGrid } from '../data/cases.ts';
-import { parseBinaryLut, parseLookup } from '../data/labels.ts';
+import { checkSameGrid, defaultSplit } from '../data/cases.ts';
+import { parseLookupFile } from '../data/labels.ts';
 import { getState, setState, type CaseEntry, type ClassTable } from './store.ts';
 import { notify, resetView, setActiveCase, updateCase } from './actions.ts';
 import type { LoadedVolume, VolumeRole } from '../workers/nifti.protocol.ts';
@@ -18,7 +18,6 @@ let client: NiftiClient | null = null;
 const sourceFiles = new Map<string, Blob>();
 const nifti = () => (client ??= new NiftiClient());
 
-const isNifti = (name: string) => /\.nii(\.gz)?$/i.test(name);
 const baseName = (path: string) => path.split('/').pop() ?? path;
 
 /** Loads every file the user dropped or picked: pairs images with labels, parses lookups, reports problems by file. */
@@ -56,7 +55,16 @@ export async function loadFiles(files: InputFile[]): Promise<void> {
     ),
   );
   for (const path of leftovers) jobs.push(loadCase(uniqueId(stripExt(baseName(path))), [{ name: baseName(path), file: byPath.get(path)! }], undefined));
-  await Promise.all(jobs);
+  const added = await Promise.all(jobs);
+  assignDefaultSplits(added.filter((id): id is string => id !== null));
+}
+
+/** New labelled cases get the deterministic default split; cases the user already placed keep theirs. */
+function assignDefaultSplits(newIds: string[]) {
+  const labelled = getState().cases.filter((c) => c.label).map((c) => c.id);
+  const { splits } = defaultSplit(labelled);
+  const fresh = new Set(newIds);
+  setState((s) => ({ cases: s.cases.map((c) => (fresh.has(c.id) && splits[c.id] ? { ...c, split: splits[c.id] } : c)) }));
 }
 
 function isJunk(path: string) {
@@ -82,11 +90,8 @@ function findCaseForLabel(labelName: string): CaseEntry | undefined {
 }
 
 async function readLookup(file: File, name: string): Promise<ClassTable> {
-  if (/\.lut$/i.test(name) && file.size === 768) {
-    const { colors } = parseBinaryLut(new Uint8Array(await file.arrayBuffer()));
-    return { source: name, names: {}, colors };
-  }
-  const t = parseLookup(await file.text(), name);
+  const t = parseLookupFile(new Uint8Array(await file.arrayBuffer()), name);
+  for (const note of t.notes) notify('info', `${name}: ${note}`, name);
   return { source: name, names: t.names, colors: t.colors };
 }
 
@@ -101,15 +106,8 @@ async function loadOne(file: File | Blob, name: string, role: VolumeRole, caseId
 }
 
 /** Parses a case's image (and label) and adds it; a bad label is reported and dropped, the image stays. */
-async function loadCase(id: string, images: { name: string; file: Blob }[], label: { name: string; file: Blob } | undefined): Promise<void> {
-  const trainCount = getState().cases.filter((c) => c.split === 'train').length;
-  const entry: CaseEntry = {
-    id,
-    imageFiles: images.map((i) => i.name),
-    labelFile: label?.name,
-    split: trainCount >= 4 && getState().cases.length % 5 === 4 ? 'val' : 'train',
-    status: 'loading',
-  };
+async function loadCase(id: string, images: { name: string; file: Blob }[], label: { name: string; file: Blob } | undefined): Promise<string | null> {
+  const entry: CaseEntry = { id, imageFiles: images.map((i) => i.name), labelFile: label?.name, split: 'train', status: 'loading' };
   setState((s) => ({ cases: [...s.cases, entry], busy: s.busy + 1 }));
   if (images.length === 1) sourceFiles.set(id, images[0].file);
   try {
@@ -129,9 +127,11 @@ async function loadCase(id: string, images: { name: string; file: Blob }[], labe
     }
     updateCase(id, { image, label: labelVol, labelFile: labelVol ? label?.name : undefined, status: 'ready', phase: undefined });
     if (!getState().activeId || !activeHasImage()) setActiveCase(id);
+    return id;
   } catch (err) {
     notify('error', message(err));
     setState((s) => ({ cases: s.cases.filter((c) => c.id !== id) }));
+    return null;
   } finally {
     setState((s) => ({ busy: s.busy - 1 }));
   }

@@ -1,7 +1,7 @@
 // The one zustand store, built from slices: dataset (cases), viewer (what is shown), notices (messages).
 import { create } from 'zustand';
 import type { LoadPhase, LoadedVolume } from '../workers/nifti.protocol.ts';
-import type { Axis } from '../ui/render/slice.ts';
+import type { Axis } from '../render/slice.ts';
 
 export type Split = 'train' | 'val';
 

@@ -1,5 +1,5 @@
-// Display-window presets of the viewer: CT windows in HU and data-driven choices for MR.
-import { CT_WINDOWS } from '../data/intensity.ts';
+// Display-window presets of the viewer: the CT windows of src/data/intensity and data-driven choices for MR.
+import { PRESETS } from '../data/intensity.ts';
 
 export interface WindowPreset {
   id: string;
@@ -11,5 +11,5 @@ export interface WindowPreset {
 export const WINDOW_PRESETS: WindowPreset[] = [
   { id: 'auto', label: 'Auto (0.5–99.5 %)' },
   { id: 'minmax', label: 'Full range' },
-  ...Object.entries(CT_WINDOWS).map(([id, w]) => ({ id: `ct-${id}`, label: `CT ${w.label} (${w.low}…${w.high} HU)`, range: { low: w.low, high: w.high } })),
+  ...Object.values(PRESETS).flatMap((p) => (p.kind === 'window' ? [{ id: p.id, label: p.title, range: { low: p.low, high: p.high } }] : [])),
 ];

@@ -2,7 +2,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { activeCase, useStore } from '../store/store.ts';
 import { dragWindow, stepSlice } from '../store/actions.ts';
-import { pixelToVoxel, renderSlice, sliceGeometry, voxelToWorld } from './render/slice.ts';
+import { pixelToVoxel, renderSlice, sliceGeometry, voxelToWorld } from '../render/slice.ts';
 import { className, paletteFor } from './classes.ts';
 import type { Vec3 } from '../core/types.ts';
 

@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { activeCase, useStore } from '../store/store.ts';
 import { setAxis, setChannel, setOpacity, setRadiological, setSlice, setWindow, setWindowPreset, toggleLabel } from '../store/actions.ts';
 import { WINDOW_PRESETS } from '../store/windows.ts';
-import { AXES, sliceCount } from './render/slice.ts';
+import { AXES, sliceCount } from '../render/slice.ts';
 import { SliceCanvas, type Readout } from './SliceCanvas.tsx';
 import { Legend } from './Legend.tsx';
 import { formatValue, trim } from './format.ts';

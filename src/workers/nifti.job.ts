@@ -4,6 +4,7 @@ import { labelStats } from '../data/labels.ts';
 import { percentiles } from '../data/intensity.ts';
 import type { LoadPhase, LoadedVolume, VolumeRole, ImageSummary } from './nifti.protocol.ts';
 import type { Volume } from '../nifti/types.ts';
+import type { VoxelArray } from '../core/types.ts';
 
 export async function loadVolume(
   file: Blob,
@@ -31,6 +32,21 @@ export async function loadVolume(
   return result;
 }
 
+/**
+ * The voxels the display window is computed from.
+ * NOTE: skull-stripped or masked volumes are mostly exact background (their minimum); percentiles over the whole
+ * volume then saturate the tissue. When the minimum fills more than 10 % of the volume, use the voxels above it.
+ */
+function displaySample(data: VoxelArray, min: number): VoxelArray {
+  let atMin = 0;
+  for (let i = 0; i < data.length; i++) if (data[i] === min) atMin++;
+  if (atMin <= data.length * 0.1 || atMin === data.length) return data;
+  const out = new (data.constructor as new (n: number) => VoxelArray)(data.length - atMin);
+  let o = 0;
+  for (let i = 0; i < data.length; i++) if (data[i] !== min) out[o++] = data[i];
+  return out;
+}
+
 function summariseImage(v: Volume): ImageSummary {
   const n = v.dims[0] * v.dims[1] * v.dims[2];
   const ch0 = v.channels > 1 ? v.data.subarray(0, n) : v.data;
@@ -40,7 +56,7 @@ function summariseImage(v: Volume): ImageSummary {
     if (x < min) min = x;
     if (x > max) max = x;
   }
-  const [p005, p995] = percentiles(ch0, [0.5, 99.5]);
+  const [p005, p995] = percentiles(displaySample(ch0, min), [0.5, 99.5]);
   // NOTE: heuristic — CT stores air near −1000 HU; MR intensities are non-negative.
   const modality = min <= -500 && max > 100 ? 'ct' : 'mr';
   return { min, max, p005, p995, modality };

@@ -10,7 +10,7 @@ export type LoadPhase = 'reading' | 'decompressing' | 'parsing' | 'reorienting' 
 export interface ImageSummary {
   min: number;
   max: number;
-  /** 0.5 and 99.5 percentiles of channel 0: the default display window for MRI. */
+  /** 0.5 and 99.5 percentiles of channel 0 (of the voxels above the minimum when it is mostly background): the default display window. */
   p005: number;
   p995: number;
   /** 'ct' when values look like Hounsfield units. */

@@ -91,9 +91,11 @@ export async function screenshotPixels(page: Page, selector: string, saveAs?: st
     const ctx = c.getContext('2d')!;
     ctx.drawImage(bmp, 0, 0);
     const d = ctx.getImageData(0, 0, bmp.width, bmp.height);
-    return { width: d.width, height: d.height, data: Array.from(d.data) };
+    let s = '';
+    for (let i = 0; i < d.data.length; i += 0x8000) s += String.fromCharCode(...d.data.subarray(i, i + 0x8000));
+    return { width: d.width, height: d.height, b64: btoa(s) };
   }, png.toString('base64'));
-  return { width: decoded.width, height: decoded.height, data: Uint8ClampedArray.from(decoded.data) };
+  return { width: decoded.width, height: decoded.height, data: new Uint8ClampedArray(Buffer.from(decoded.b64, 'base64')) };
 }
 
 /** Counts of pixel kinds: grey (r≈g≈b, not black), coloured (overlay), black. */

@@ -76,9 +76,11 @@ describe('viewer in Chromium', () => {
     await err.first().waitFor();
     expect(await err.first().textContent()).toContain('broken.nii.gz');
     expect(await page.getByTestId('case-item').count()).toBe(1);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'after-corrupt-drop.png') });
+    await err.first().getByRole('button', { name: 'Dismiss' }).click();
+    await expect.poll(() => err.count()).toBe(0);
     const after = await screenshotPixels(page, CANVAS);
     expect(pixelDiff(after, moved)).toBeLessThan(0.01);
-    await page.screenshot({ path: path.join(ARTIFACTS, 'after-corrupt-drop.png') });
     expect(errors).toEqual([]);
     await page.close();
   });

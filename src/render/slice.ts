@@ -1,6 +1,6 @@
 // Pure slice extraction and RGBA rendering for the viewer: canonical (RAS+) voxel grid → screen pixels.
 // No React, no DOM: the canvas component hands the result to putImageData.
-import type { Vec3, VoxelArray } from '../../core/types.ts';
+import type { Vec3, VoxelArray } from '../core/types.ts';
 
 export type Axis = 'axial' | 'coronal' | 'sagittal';
 export const AXES: readonly Axis[] = ['axial', 'coronal', 'sagittal'];

@@ -1,7 +1,7 @@
 // Slice renderer: which voxel lands on which pixel, by hand on a 3×2×2 grid, and the overlay blend.
 import { describe, expect, it } from 'vitest';
 import { pixelToVoxel, renderSlice, sliceGeometry, voxelToPixel, voxelToWorld, type Axis } from './slice.ts';
-import type { Vec3 } from '../../core/types.ts';
+import type { Vec3 } from '../core/types.ts';
 
 const dims: Vec3 = [3, 2, 2];
 // value = linear index i + 3j + 6k, so a pixel's grey level tells which voxel it shows.
