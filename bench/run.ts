@@ -97,6 +97,16 @@ async function main() {
   add('gzip -dc of the same CT file (decompression floor)', tGzip, 'ms');
   add('ratio read+canonical / gzip -dc (CT)', tCT / tGzip, '×', 'target ≤ 1.5');
 
+  // The same files through nibabel (Debian python3-nibabel), when it is installed.
+  try {
+    const nib = JSON.parse(execFileSync('/usr/bin/python3', [path.join(ROOT, 'bench/nibabel_load.py'), colinPath, tmp], { encoding: 'utf8' })) as Record<string, number>;
+    add('nibabel load + as_closest_canonical: Colin27 1 mm', nib[colinPath], 'ms');
+    add('nibabel load + as_closest_canonical: 512×512×300 CT', nib[tmp], 'ms');
+    add('ratio ours / nibabel (CT)', tCT / nib[tmp], '×', 'target ≤ 1');
+  } catch {
+    console.log('(nibabel not available: apt-get install python3-nibabel for the reference timings)');
+  }
+
   const machine = { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', node: process.version, date: new Date().toISOString().slice(0, 10) };
   writeFileSync(path.join(ROOT, 'bench/results.json'), JSON.stringify({ machine, rows }, null, 2) + '\n');
   console.log(`\nwrote bench/results.json (${machine.cpus} × ${machine.cpu}, Node ${machine.node})`);
