@@ -1,0 +1,62 @@
+// Shared types of the weights core: state dicts under canonical (timm) names, the detected encoder, inflation options.
+// Pure: typed arrays only, no tfjs, no DOM.
+import type { HostTensor } from '../core/types.ts';
+
+/**
+ * A state dict: canonical parameter name → tensor (row-major, PyTorch layout).
+ * Canonical names are timm's (see models/CANONICAL_KEYS.md), e.g.
+ *   cls_token [1,1,D] · dist_token [1,1,D] · pos_embed [1,prefix+H·W,D]
+ *   patch_embed.proj.weight [D,3,P,P] (2D) or [D,C_in,T,P,P] (inflated, PyTorch Conv3d layout) · patch_embed.proj.bias [D]
+ *   blocks.{i}.norm1.{weight,bias} · blocks.{i}.attn.qkv.{weight [3D,D], bias [3D]} · blocks.{i}.attn.proj.{weight,bias}
+ *   blocks.{i}.norm2.{weight,bias} · blocks.{i}.mlp.fc1.{weight,bias} · blocks.{i}.mlp.fc2.{weight,bias}
+ *   blocks.{i}.ls1.gamma, blocks.{i}.ls2.gamma (ViT layer scale)
+ *   BEiT (timm beit.py names): blocks.{i}.attn.q_bias, blocks.{i}.attn.v_bias, blocks.{i}.gamma_1, blocks.{i}.gamma_2,
+ *   blocks.{i}.attn.relative_position_bias_table [(2Wh−1)(2Ww−1)+3, heads], rel_pos_bias.relative_position_bias_table (shared)
+ *   norm.{weight,bias} · fc_norm.{weight,bias} · head.{weight,bias} · head_dist.{weight,bias}
+ */
+export type StateDict = Map<string, HostTensor>;
+
+export type Family = 'vit' | 'deit' | 'dino' | 'beit';
+
+/** What a checkpoint is, detected from its keys and shapes (and a config when one came with it). */
+export interface EncoderSpec {
+  family: Family;
+  /** The layout the file was in, e.g. 'timm', 'dino-original', 'beit-original', 'hf-vit', 'hf-deit'. */
+  layout: string;
+  embedDim: number;
+  depth: number;
+  numHeads: number;
+  /** MLP hidden size / embedDim. */
+  mlpRatio: number;
+  patchSize: number;
+  /** Input channels of the stored patch kernel (3 for RGB checkpoints). */
+  inChans: number;
+  /** Pre-training token grid [rows, cols] (e.g. [14, 14] at 224 px with P = 16). */
+  grid: [number, number];
+  hasClsToken: boolean;
+  hasDistToken: boolean;
+  /** 'qkv': one bias over q, k, v; 'qv': BEiT's q_bias + v_bias (k has none); 'none'. */
+  qkvBias: 'qkv' | 'qv' | 'none';
+  layerScale: boolean;
+  absPosEmbed: boolean;
+  /** BEiT relative position bias: one table per layer, one shared table, or none. */
+  relPosBias: 'none' | 'shared' | 'per-layer';
+  /** LayerNorm epsilon (1e-6 for timm ViT/DeiT/DINO/BEiT, 1e-12 for Hugging Face ViT). */
+  normEps: number;
+  /** BEiT-style mean pooling with fc_norm instead of a final norm on the class token. */
+  fcNorm: boolean;
+}
+
+export type InflationStrategy = 'center' | 'average' | '2d' | 'scratch';
+
+export interface InflateOptions {
+  strategy: InflationStrategy;
+  /** Slices per window (depth of the 3D patch kernel); forced to 1 by '2d'. */
+  T: number;
+  /** Input channels (modalities) of the 3D model. */
+  inChans: number;
+  /** In-plane input size in pixels (square); the token grid becomes size / P. */
+  imgSize: number;
+  /** Seed of the random initialisation ('scratch'). */
+  seed?: number;
+}
