@@ -1,0 +1,53 @@
+// A local stand-in for the Hugging Face Hub in tests: serves files at {repo}/resolve/{rev}/{path}, honours Range,
+// sends CORS headers, and can cut a response short once to exercise resumption. Records every request.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface HubServer {
+  url: string;
+  requests: Array<{ path: string; range?: string }>;
+  /** Cut the next response for this path after N bytes (simulates a dropped connection). */
+  failOnce(path: string, afterBytes: number): void;
+  close(): Promise<void>;
+}
+
+export async function startHubServer(files: Record<string, Uint8Array>): Promise<HubServer> {
+  const requests: HubServer['requests'] = [];
+  const failures = new Map<string, number>();
+  const server = http.createServer((req, res) => {
+    const path = decodeURIComponent((req.url ?? '/').split('?')[0]);
+    const range = req.headers.range;
+    requests.push({ path, range });
+    res.setHeader('Access-Control-Allow-Origin', '*');
+    res.setHeader('Access-Control-Allow-Headers', 'Range');
+    res.setHeader('Access-Control-Expose-Headers', 'Content-Length, Content-Range');
+    if (req.method === 'OPTIONS') { res.writeHead(204).end(); return; }
+    const m = /^\/(.+?\/.+?)\/resolve\/[^/]+\/(.+)$/.exec(path);
+    const body = m ? files[`${m[1]}/${m[2]}`] : undefined;
+    if (!body) { res.writeHead(404, { 'Content-Type': 'text/plain' }).end('Entry not found'); return; }
+    let start = 0;
+    if (range) {
+      const r = /bytes=(\d+)-/.exec(range);
+      start = r ? Number(r[1]) : 0;
+    }
+    const slice = body.subarray(start);
+    const headers: Record<string, string> = { 'Content-Type': 'application/octet-stream', 'Content-Length': String(slice.length) };
+    if (range) headers['Content-Range'] = `bytes ${start}-${body.length - 1}/${body.length}`;
+    res.writeHead(range ? 206 : 200, headers);
+    const cut = failures.get(path);
+    if (cut !== undefined) {
+      failures.delete(path);
+      res.write(slice.subarray(0, cut), () => res.destroy());
+      return;
+    }
+    res.end(slice);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    failOnce: (path, afterBytes) => failures.set(path, afterBytes),
+    close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
+  };
+}
