@@ -45,6 +45,10 @@ export interface EncoderSpec {
   normEps: number;
   /** BEiT-style mean pooling with fc_norm instead of a final norm on the class token. */
   fcNorm: boolean;
+  /** Depth of the patch kernel [D, C_in, T, P, P] after inflation (slices per window); absent for a 2D checkpoint. */
+  T?: number;
+  /** How the patch kernel was made 3D (set by weights/inflate); absent for a 2D checkpoint. */
+  inflation?: InflationStrategy;
 }
 
 export type InflationStrategy = 'center' | 'average' | '2d' | 'scratch';
