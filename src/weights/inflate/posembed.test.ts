@@ -80,7 +80,7 @@ describe('resamplePosEmbed', () => {
   });
   it('refuses a token count that does not match prefix + grid', () => {
     expect(() => resamplePosEmbed(pe, 2, [4, 4], [2, 2])).toThrow(/17 tokens, expected prefix 2 \+ grid 4×4 = 18/);
-    expect(() => resamplePosEmbed(tensor([17, 2], pe.data), 1, [4, 4], [2, 2])).toThrow(/\[1, tokens, D\]/);
+    expect(() => resamplePosEmbed({ ...pe, shape: [17, 2] }, 1, [4, 4], [2, 2])).toThrow(/\[1, tokens, D\]/);
     expect(() => resamplePosEmbed(pe, 1, [4, 4], [0, 2])).toThrow(/toGrid/);
   });
 });
