@@ -40,20 +40,23 @@ const DINO_HEAD_KEY = /^head\.(mlp|last_layer)\./;
 const DINO_ORIGINAL_NAME = /dino_(deit|vit|xcit|resnet)|dino.*(pretrain|checkpoint)/i;
 
 export function detect(input: StateDict, name: string, config: Config, hint: LayoutHint): Detected {
-  const original = new Map<string, string>([...input.keys()].map((k) => [k, k]));
+  let original = new Map<string, string>([...input.keys()].map((k) => [k, k]));
   const dropped: Detected['dropped'] = [];
   let tensors = input;
   let fromDinoTraining = false;
 
   const rewrite = (keep: (key: string) => string | null): void => {
     const next: StateDict = new Map();
+    const nextOriginal = new Map<string, string>();
     for (const [k, t] of tensors) {
       const k2 = keep(k);
       if (k2 === null) continue;
-      original.set(k2, original.get(k)!);
+      if (next.has(k2)) throw new Error(`${name}: two keys map to ${k2}: ${nextOriginal.get(k2)} and ${original.get(k)} (after taking off a wrapper prefix)`);
+      nextOriginal.set(k2, original.get(k)!);
       next.set(k2, t);
     }
     tensors = next;
+    original = nextOriginal;
   };
   const keys = (): string[] => [...tensors.keys()];
 
