@@ -7,6 +7,9 @@ import { erf, gelu, vitTokens } from '../../../test/reference/vit.ts';
 import { LAYOUT_FIXTURES, loadRef, loadSafetensors, refFixtures } from '../../../test/reference/fixtures.ts';
 import { maxAbsDiff } from '../../../test/reference/micro.ts';
 import { relativePositionIndex } from './posembed.ts';
+import { toCanonical } from '../layouts/index.ts';
+import { existsSync, readFileSync } from 'node:fs';
+import { inflate } from './index.ts';
 
 const f32 = (shape: number[], values: number[]): HostTensor => ({ dtype: 'float32', shape, data: Float32Array.from(values) });
 const zeros = (...shape: number[]): HostTensor => f32(shape, new Array(shape.reduce((a, b) => a * b, 1)).fill(0));
@@ -151,4 +154,28 @@ describe('vitTokens against PyTorch (test/fixtures/weights/layouts/*.ref.json)',
       expect(mine).toEqual(Array.from(orig.get('rel_pos_bias.relative_position_index')!.data));
     },
   );
+  const all = refFixtures();
+  it.skipIf(all.length === 0)(`every fixture through weights/layouts toCanonical matches within 1e-4 (${all.join(', ') || 'none yet'})`, () => {
+    for (const name of all) {
+      const ref = loadRef(name);
+      const cfgUrl = new URL(`${name}.config.json`, LAYOUT_FIXTURES);
+      const config = existsSync(cfgUrl) ? (JSON.parse(readFileSync(cfgUrl, 'utf8')) as object) : undefined;
+      const canon = toCanonical(loadSafetensors(new URL(`${name}.safetensors`, LAYOUT_FIXTURES)), `${name}.safetensors`, config, {
+        numHeads: ref.spec.numHeads,
+      });
+      const [, C, H, W] = ref.input.shape;
+      const out = vitTokens(canon.state, canon.spec, Float32Array.from(ref.input.data), [C, H, W]);
+      expect(maxAbsDiff(out, ref.tokens.data), name).toBeLessThan(1e-4);
+      // The real checkpoints inflated: the 'center' model on a window whose centre slice is m (the mean of the
+      // fixture's RGB planes) and whose outer slices are anything equals the 2D forward on (m, m, m).
+      const inf = inflate(canon.state, canon.spec, { strategy: 'center', T: 3, inChans: 1, imgSize: H });
+      const m = Float32Array.from({ length: H * W }, (_, i) => (ref.input.data[i] + ref.input.data[H * W + i] + ref.input.data[2 * H * W + i]) / 3);
+      const win = new Float32Array(3 * H * W);
+      win.set(m, H * W);
+      win.set(m.map((v) => -v), 0); // the outer slices must not matter
+      const t3 = vitTokens(inf.state, inf.spec, win, [1, 3, H, W]);
+      const t2 = vitTokens(canon.state, canon.spec, Float32Array.from([...m, ...m, ...m]), [3, H, W]);
+      expect(maxAbsDiff(t3, t2), name).toBeLessThan(1e-4);
+    }
+  });
 });
