@@ -60,8 +60,9 @@ export function detect(input: StateDict, name: string, config: Config, hint: Lay
   };
   const keys = (): string[] => [...tensors.keys()];
 
-  // --- 1. wrappers: DINO training checkpoint {student, teacher}; DataParallel / release dicts; DINO backbone ----
-  if (keys().some((k) => k.startsWith('teacher.')) && keys().some((k) => k.startsWith('student.'))) {
+  // --- 1. wrappers: DINO training checkpoint {student, teacher} (the teacher is kept); DataParallel / release dicts;
+  //        DINO's backbone. ---------------------------------------------------------------------------------------
+  if (keys().some((k) => k.startsWith('teacher.'))) {
     fromDinoTraining = true;
     rewrite((k) => {
       if (!k.startsWith('student.')) return k.startsWith('teacher.') ? k.slice(8) : k;

@@ -93,6 +93,15 @@ describe('toCanonical on the micro fixtures', () => {
     expect(teacher.get('blocks.0.attn.qkv.weight')!.data).not.toEqual(dino.get('student.module.backbone.blocks.0.attn.qkv.weight')!.data);
   });
 
+  it('a teacher-only dict (teacher.backbone.*) and a timm pre_logits layer are handled', () => {
+    const dino = loadFixture('dino_vitmicro4_checkpoint');
+    const teacherOnly = new Map([...dino].filter(([k]) => k.startsWith('teacher.')));
+    expect(toCanonical(teacherOnly, 'teacher.pth', undefined, micro).spec.layout).toBe('dino-original');
+    const t = new Map(loadFixture('timm_vit'));
+    t.set('pre_logits.fc.weight', { dtype: 'float32', shape: [24, 24], data: new Float32Array(576) });
+    expect(toCanonical(t, 'vit_in21k.pth', undefined, micro).report.dropped.map((d) => d.key)).toContain('pre_logits.fc.weight');
+  });
+
   it('timm names are canonical: nothing renamed, report.used is every kept key', () => {
     const { report, state } = toCanonical(loadFixture('timm_vit'), 'timm_vit.safetensors', undefined, micro);
     expect(report.renamed).toEqual([]);

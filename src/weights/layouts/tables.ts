@@ -30,6 +30,7 @@ export const CANONICAL_PATTERNS = [
 export const TIMM_DROPS: Rule[] = [
   { kind: 'drop', from: 'head.{p}', reason: 'classifier head (the segmentation encoder does not use it)' },
   { kind: 'drop', from: 'head_dist.{p}', reason: 'DeiT distillation classifier head' },
+  { kind: 'drop', from: 'pre_logits.fc.{p}', reason: 'representation layer before the classifier (original ViT ImageNet-21k weights)' },
   { kind: 'drop', from: 'head.mlp.{*}', reason: 'DINO projection head (self-supervised training only)' },
   { kind: 'drop', from: 'head.last_layer.{*}', reason: 'DINO prototype layer (self-supervised training only)' },
   { kind: 'drop', from: 'lm_head.{p}', reason: 'BEiT masked-image-modelling head (pre-training only)' },
