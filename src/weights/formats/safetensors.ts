@@ -98,7 +98,7 @@ function parseEntry(key: string, v: unknown, dataLength: number, name: string): 
     throw bad(`shape ${fmtShape(shape as number[])} of ${dtype} needs ${fmtInt(bytes)} bytes but data_offsets [${begin}, ${end}] span ${fmtInt(end - begin)}`);
   }
   if (end > dataLength) {
-    throw bad(`claims bytes ${fmtInt(begin)}…${fmtInt(end)} but the data section holds ${fmtInt(dataLength)} bytes — truncated?`);
+    throw new CheckpointError(name, `tensor '${key}' claims bytes ${fmtInt(begin)}…${fmtInt(end)} but the data section holds ${fmtInt(dataLength)} bytes — truncated?`);
   }
   return { key, dtype, shape: shape as number[], begin, end };
 }
