@@ -12,7 +12,7 @@ export { initState, initTensor, makeRng, truncNormal, type Rng } from './init.ts
 
 /** InflateOptions plus the two resampling choices (both default to what the notes in posembed.ts explain). */
 export interface InflateOptionsExt extends InflateOptions {
-  /** PyTorch's antialias flag for the bicubic pos_embed resize (default false). */
+  /** PyTorch's antialias flag for the bicubic pos_embed resize (default true: timm's resample_abs_pos_embed default). */
   posEmbedAntialias?: boolean;
   /** How BEiT relative position bias tables are resized (default 'beit-geometric', timm's BEiT filter). */
   relPosResize?: RelPosResizeMode;
@@ -103,8 +103,8 @@ export function inflate(
       notes.push(`patch_embed.proj.weight: ${shapeStr(t)} → ${shapeStr(w)} (${how}, C_in = ${opts.inChans})`);
       out.set(key, w);
     } else if (key === 'pos_embed') {
-      const pe = resamplePosEmbed(t, prefix, spec.grid, grid, { antialias: opts.posEmbedAntialias ?? false });
-      if (pe !== t) notes.push(`pos_embed: grid ${spec.grid.join('×')} → ${grid.join('×')} (bicubic${opts.posEmbedAntialias ? ', antialias' : ''})`);
+      const pe = resamplePosEmbed(t, prefix, spec.grid, grid, { antialias: opts.posEmbedAntialias ?? true });
+      if (pe !== t) notes.push(`pos_embed: grid ${spec.grid.join('×')} → ${grid.join('×')} (bicubic${opts.posEmbedAntialias ?? true ? ', antialias as timm' : ''})`);
       out.set(key, pe);
     } else if (key === SHARED_REL) {
       const resized = resizeRel(key, t);

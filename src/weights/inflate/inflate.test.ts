@@ -172,10 +172,10 @@ describe('inflate — options and errors', () => {
     bad.set('pos_embed', { ...state.get('pos_embed')!, shape: [1, 16, 16] } as HostTensor);
     expect(() => inflate(bad, spec, { ...base, imgSize: 8 })).toThrow(/pos_embed has 16 tokens/);
   });
-  it('pos_embed at the same grid is passed through untouched; posEmbedAntialias changes the resize', () => {
+  it('pos_embed at the same grid is passed through untouched; timm's antialiased resize is the default, posEmbedAntialias: false gives the plain bicubic', () => {
     expect(inflate(state, spec, { strategy: 'center', T: 5, inChans: 1, imgSize: 16 }).state.get('pos_embed')).toBe(state.get('pos_embed'));
     const a = inflate(state, spec, { strategy: 'center', T: 5, inChans: 1, imgSize: 8 }).state.get('pos_embed')!;
-    const b = inflate(state, spec, { strategy: 'center', T: 5, inChans: 1, imgSize: 8, posEmbedAntialias: true }).state.get('pos_embed')!;
+    const b = inflate(state, spec, { strategy: 'center', T: 5, inChans: 1, imgSize: 8, posEmbedAntialias: false }).state.get('pos_embed')!;
     expect(a.shape).toEqual([1, 5, 16]);
     expect(maxAbsDiff(a.data, b.data)).toBeGreaterThan(1e-3);
   });
@@ -213,11 +213,10 @@ describe('inflate — performance', () => {
     for (const x of state.values()) params += x.data.length;
     expect(params).toBeGreaterThan(86e6);
     const spec = { ...microModel('vit').spec, embedDim: D, depth: 12, numHeads: 12, patchSize: 16, grid: [14, 14] as [number, number] };
-    const start = performance.now();
     const out = inflate(state, spec, { strategy: 'center', T: 5, inChans: 4, imgSize: 128 });
-    const ms = performance.now() - start;
     expect(out.state.get('patch_embed.proj.weight')!.shape).toEqual([D, 4, 5, 16, 16]);
     expect(out.state.get('pos_embed')!.shape).toEqual([1, 65, D]);
-    expect(ms).toBeLessThan(500);
+    // Every block tensor is passed through untouched (timing lives in bench/, not here).
+    expect(out.state.get('blocks.11.mlp.fc1.weight')).toBe(state.get('blocks.11.mlp.fc1.weight'));
   });
 });

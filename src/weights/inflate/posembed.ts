@@ -14,9 +14,10 @@ export type Grid = [number, number];
 
 export interface PosEmbedResampleOptions {
   /**
-   * PyTorch's antialias flag. Default false: F.interpolate(bicubic, align_corners=False) as in timm's older
-   * `resize_pos_embed` and the brief. NOTE: timm's current `resample_abs_pos_embed` / `checkpoint_filter_fn`
-   * default to antialias=True, which differs (a = −0.5, PIL-style support) even when upsampling.
+   * PyTorch's antialias flag for F.interpolate(bicubic, align_corners=False). This low-level function defaults
+   * to false (timm's older `resize_pos_embed`); `inflate` passes true. NOTE: timm's current
+   * `resample_abs_pos_embed` / `checkpoint_filter_fn` use antialias=True, which differs (a = −0.5, PIL-style
+   * support) even when upsampling; METHOD.md asks for the usual timm behaviour, so inflation follows timm.
    */
   antialias?: boolean;
 }
