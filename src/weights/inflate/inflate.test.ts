@@ -172,7 +172,7 @@ describe('inflate — options and errors', () => {
     bad.set('pos_embed', { ...state.get('pos_embed')!, shape: [1, 16, 16] } as HostTensor);
     expect(() => inflate(bad, spec, { ...base, imgSize: 8 })).toThrow(/pos_embed has 16 tokens/);
   });
-  it('pos_embed at the same grid is passed through untouched; timm's antialiased resize is the default, posEmbedAntialias: false gives the plain bicubic', () => {
+  it('pos_embed at the same grid is passed through untouched; timm’s antialiased resize is the default, posEmbedAntialias: false gives the plain bicubic', () => {
     expect(inflate(state, spec, { strategy: 'center', T: 5, inChans: 1, imgSize: 16 }).state.get('pos_embed')).toBe(state.get('pos_embed'));
     const a = inflate(state, spec, { strategy: 'center', T: 5, inChans: 1, imgSize: 8 }).state.get('pos_embed')!;
     const b = inflate(state, spec, { strategy: 'center', T: 5, inChans: 1, imgSize: 8, posEmbedAntialias: false }).state.get('pos_embed')!;
