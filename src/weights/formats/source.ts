@@ -30,6 +30,9 @@ export interface ReadOptions {
   onProgress?(done: number, total: number): void;
   /** Aborting rejects the read with a DOMException named 'AbortError'. */
   signal?: AbortSignal;
-  /** Which tensors to read (by key as stored in the file); the rest are skipped without reading their bytes. */
+  /**
+   * Which tensors to read, by the key they will have in the result (for PyTorch files: after unwrapping and prefix
+   * stripping); the rest are skipped without reading their bytes.
+   */
   keep?: (key: string) => boolean;
 }

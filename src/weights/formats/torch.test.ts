@@ -62,6 +62,34 @@ describe('reading', () => {
     expect(some.at(-1)).toEqual([pkl + 48, pkl + 48]); // data.pkl, then only the 12 floats of 'f32'
   });
 
+  it('zip64 end records are followed when the classic ones are saturated', async () => {
+    // torch.save always writes zip64 end records; saturate the classic fields so the reader must use them.
+    const bytes = fixtureBytes('plain.pth').slice();
+    const v = new DataView(bytes.buffer);
+    const eocd = bytes.length - 22;
+    expect(v.getUint32(eocd, true)).toBe(0x06054b50);
+    v.setUint16(eocd + 8, 0xffff, true);
+    v.setUint16(eocd + 10, 0xffff, true);
+    v.setUint32(eocd + 12, 0xffffffff, true);
+    v.setUint32(eocd + 16, 0xffffffff, true);
+    const r = await readTorchCheckpoint(bytes, 'z64.pth');
+    expect(r.tensors.size).toBe(13);
+  });
+
+  it('a Blob is read by slices: the end records, the directory, then one entry at a time', async () => {
+    const sizes: number[] = [];
+    class Counting extends Blob {
+      override slice(start?: number, end?: number, type?: string): Blob {
+        sizes.push((end ?? this.size) - (start ?? 0));
+        return super.slice(start, end, type);
+      }
+    }
+    const bytes = fixtureBytes('dino_full.pth');
+    await readTorchCheckpoint(new Counting([bytes as Uint8Array<ArrayBuffer>]), 'd.pth');
+    expect(sizes[1]).toBe(bytes.length); // the tail search reads up to 64 KiB from the end: here the whole small file
+    expect(Math.max(...sizes.slice(2))).toBeLessThan(2000);
+  });
+
   it('abort rejects with an AbortError', async () => {
     const c = new AbortController();
     const err = await readTorchCheckpoint(fixtureBlob('plain.pth'), 'p.pth', { signal: c.signal, onProgress: () => c.abort() }).catch((e: unknown) => e);
