@@ -2,6 +2,9 @@
 import { create } from 'zustand';
 import type { LoadPhase, LoadedVolume } from '../workers/nifti.protocol.ts';
 import type { Axis } from '../render/slice.ts';
+import type { ConvertPhase, ConvertedEncoder } from '../workers/weights.protocol.ts';
+import type { InflationStrategy } from '../weights/types.ts';
+import { DEFAULT_HUB } from '../weights/hub.ts';
 
 export type Split = 'train' | 'val';
 
@@ -57,7 +60,43 @@ export interface NoticeSlice {
   notices: Notice[];
 }
 
-export type AppState = DatasetSlice & ViewerSlice & NoticeSlice;
+export interface ModelOptions {
+  strategy: InflationStrategy;
+  /** Slices per window. */
+  T: number;
+  /** Input channels (modalities). */
+  inChans: number;
+  /** In-plane input size (px). */
+  imgSize: number;
+  /** Base URL of the Hugging Face Hub (configurable for mirrors and tests). */
+  hubBaseUrl: string;
+}
+
+export interface ConversionState {
+  status: 'idle' | 'converting' | 'failed';
+  source?: string;
+  phase?: ConvertPhase;
+  done?: number;
+  total?: number;
+  detail?: string;
+  error?: string;
+  jobId?: number;
+}
+
+export interface ModelSlice {
+  modelOptions: ModelOptions;
+  conversion: ConversionState;
+  /** The encoder in use (inflated, timm names); kept when a later conversion fails or is cancelled. */
+  encoder: ConvertedEncoder | null;
+}
+
+export const initialModel = (): ModelSlice => ({
+  modelOptions: { strategy: 'center', T: 5, inChans: 1, imgSize: 224, hubBaseUrl: DEFAULT_HUB },
+  conversion: { status: 'idle' },
+  encoder: null,
+});
+
+export type AppState = DatasetSlice & ViewerSlice & NoticeSlice & ModelSlice;
 
 export const initialDataset = (): DatasetSlice => ({ cases: [], activeId: null, classTable: { source: 'default', names: {} }, busy: 0 });
 export const initialViewer = (): ViewerSlice => ({
@@ -72,7 +111,7 @@ export const initialViewer = (): ViewerSlice => ({
   hidden: [],
 });
 
-export const useStore = create<AppState>()(() => ({ ...initialDataset(), ...initialViewer(), notices: [] }));
+export const useStore = create<AppState>()(() => ({ ...initialDataset(), ...initialViewer(), ...initialModel(), notices: [] }));
 
 export const getState = useStore.getState;
 export const setState = useStore.setState;

@@ -1,5 +1,6 @@
 // Page layout: header, dataset panel, viewer, notices; the whole page is a drop zone.
 import { DatasetPanel } from './DatasetPanel.tsx';
+import { ModelPanel } from './ModelPanel.tsx';
 import { DropZone } from './DropZone.tsx';
 import { Notices } from './Notices.tsx';
 import { Viewer } from './Viewer.tsx';
@@ -16,7 +17,10 @@ export function App() {
         </span>
       </header>
       <main className="app-main">
-        <DatasetPanel />
+        <aside className="sidebar">
+          <DatasetPanel />
+          <ModelPanel />
+        </aside>
         <Viewer />
       </main>
       <Notices />

@@ -3,6 +3,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App.tsx';
 import { loadSample } from '../store/load.ts';
+import { setModelOptions } from '../store/model.ts';
 import './styles.css';
 
 createRoot(document.getElementById('root')!).render(
@@ -11,5 +12,9 @@ createRoot(document.getElementById('root')!).render(
   </StrictMode>,
 );
 
-const sample = new URLSearchParams(location.search).get('sample');
+const params = new URLSearchParams(location.search);
+// ?hub=URL points the Hub downloads at a mirror (or a local server in tests).
+const hub = params.get('hub');
+if (hub) setModelOptions({ hubBaseUrl: hub });
+const sample = params.get('sample');
 if (sample !== 'none') void loadSample(sample ?? undefined);

@@ -1,0 +1,63 @@
+// Model slice actions: pick an encoder (preset, Hub id, local checkpoint), convert + inflate it in the weights
+// worker, cancel, export. A failed conversion leaves the previous encoder in place.
+import { WeightsClient, ConversionError } from '../workers/weightsClient.ts';
+import type { WeightsSource } from '../workers/weights.protocol.ts';
+import type { LayoutHint } from '../weights/layouts/index.ts';
+import { encodeEncoder } from '../weights/export.ts';
+import { getState, setState, type ModelOptions } from './store.ts';
+import { notify } from './actions.ts';
+
+let client: WeightsClient | null = null;
+const weights = () => (client ??= new WeightsClient());
+
+export function setModelOptions(patch: Partial<ModelOptions>) {
+  setState((s) => ({ modelOptions: { ...s.modelOptions, ...patch } }));
+}
+
+/** Converts and inflates an encoder; resolves when done (or failed: the message goes to the notices). */
+export async function convert(source: WeightsSource, hint?: LayoutHint): Promise<boolean> {
+  const s = getState();
+  if (s.conversion.status === 'converting') cancelConversion();
+  const o = s.modelOptions;
+  const options = { strategy: o.strategy, T: o.strategy === '2d' ? 1 : o.T, inChans: o.inChans, imgSize: o.imgSize, seed: 0 };
+  const label = source.kind === 'hub' ? source.repo : source.files.map((f) => f.name).join(' + ');
+  const job = weights().convert(source, options, hint, (phase, done, total, detail) =>
+    setState((st) => ({ conversion: { ...st.conversion, phase, done, total, detail } })),
+  );
+  setState({ conversion: { status: 'converting', source: label, jobId: job.id, phase: source.kind === 'hub' ? 'download' : 'read', done: 0, total: 0 } });
+  try {
+    const encoder = await job.done;
+    setState({ encoder, conversion: { status: 'idle' } });
+    notify('info', `${label}: ${encoder.spec.family.toUpperCase()} encoder ready (${(encoder.params / 1e6).toFixed(1)} M parameters, ${encoder.options.strategy}, T = ${encoder.options.T}).`, label);
+    return true;
+  } catch (err) {
+    const cancelled = err instanceof ConversionError && err.cancelled;
+    const message = err instanceof Error ? err.message : String(err);
+    setState({ conversion: cancelled ? { status: 'idle' } : { status: 'failed', source: label, error: message } });
+    const keep = getState().encoder ? ` The previous encoder (${getState().encoder!.source}) is still in use.` : '';
+    notify(cancelled ? 'info' : 'error', cancelled ? `${label}: conversion cancelled.${keep}` : `${message}${keep}`, label);
+    return false;
+  }
+}
+
+export function cancelConversion() {
+  const { conversion } = getState();
+  if (conversion.status === 'converting' && conversion.jobId !== undefined) weights().cancel(conversion.jobId);
+}
+
+export function convertFromHub(repo: string, hint?: LayoutHint) {
+  return convert({ kind: 'hub', repo: repo.trim(), baseUrl: getState().modelOptions.hubBaseUrl }, hint);
+}
+
+export function convertFromFiles(files: Array<{ name: string; blob: Blob }>) {
+  return convert({ kind: 'files', files });
+}
+
+/** The current encoder as a .safetensors file (timm names, Conv3d patch kernel, config in __metadata__). */
+export function exportEncoder(): { name: string; bytes: Uint8Array } | null {
+  const e = getState().encoder;
+  if (!e) return null;
+  const bytes = encodeEncoder(e.tensors, e.spec, e.options, { source: e.source, spec2d: e.spec2d });
+  const base = e.source.split('/').pop()!.replace(/\.(safetensors|pth|pt|bin)$/i, '');
+  return { name: `${base}_inflated_${e.options.strategy}_T${e.options.T}.safetensors`, bytes };
+}

@@ -1,0 +1,113 @@
+// Model panel: choose a pre-trained encoder (preset, Hugging Face id, local checkpoint), the inflation strategy,
+// window T, input channels and size; convert in the weights worker with progress and cancel; export the result.
+import { useRef, useState } from 'react';
+import { useStore } from '../store/store.ts';
+import { cancelConversion, convertFromFiles, convertFromHub, exportEncoder, setModelOptions } from '../store/model.ts';
+import { PRESETS } from '../weights/presets.ts';
+import { encoderCost, inflationOverhead } from '../weights/flops.ts';
+import type { InflationStrategy } from '../weights/types.ts';
+import { downloadBytes } from './download.ts';
+
+const STRATEGIES: Array<{ id: InflationStrategy; title: string; note: string }> = [
+  { id: 'center', title: 'Centre (inflate)', note: 'The 2D kernel on the centre slice, zeros elsewhere: starts as the 2D model and learns depth. Best in the paper.' },
+  { id: 'average', title: 'Average', note: 'The 2D kernel spread evenly over the T slices (I3D-style). Close to centre in the paper.' },
+  { id: '2d', title: '2D slices', note: 'One slice at a time (T = 1): the slice-based baseline the paper beats with depth.' },
+  { id: 'scratch', title: 'From scratch', note: 'Same architecture, random weights: the paper shows pre-training matters most.' },
+];
+
+export function ModelPanel() {
+  const opts = useStore((s) => s.modelOptions);
+  const conv = useStore((s) => s.conversion);
+  const enc = useStore((s) => s.encoder);
+  const [preset, setPreset] = useState(PRESETS[0]?.repo ?? '');
+  const [repo, setRepo] = useState('');
+  const fileInput = useRef<HTMLInputElement>(null);
+  const busy = conv.status === 'converting';
+  const pct = conv.total ? Math.round((100 * (conv.done ?? 0)) / conv.total) : undefined;
+  const spec = enc?.spec;
+  const overhead = spec ? inflationOverhead(spec, opts.imgSize, opts.inChans, opts.strategy === '2d' ? 1 : opts.T) : undefined;
+  const cost = spec ? encoderCost(spec, opts.imgSize, opts.inChans, opts.strategy === '2d' ? 1 : opts.T) : undefined;
+
+  return (
+    <section className="panel model-panel" aria-label="Model">
+      <h2>Encoder</h2>
+      <label className="field">
+        <span>Pre-trained preset (downloaded from the Hugging Face Hub when you ask)</span>
+        <select value={preset} onChange={(e) => setPreset(e.target.value)} data-testid="preset-select">
+          {PRESETS.map((p) => <option key={p.repo} value={p.repo}>{p.title}</option>)}
+        </select>
+      </label>
+      <button disabled={busy || !preset} onClick={() => void convertFromHub(preset, { family: PRESETS.find((p) => p.repo === preset)?.family })} data-testid="preset-load">
+        Download and inflate
+      </button>
+      <label className="field">
+        <span>…or any Hub model id</span>
+        <input type="text" value={repo} placeholder="timm/vit_small_patch16_224.dino" onChange={(e) => setRepo(e.target.value)} aria-label="Hugging Face model id" data-testid="hub-id"
+          onKeyDown={(e) => { if (e.key === 'Enter' && repo.trim()) void convertFromHub(repo); }} />
+      </label>
+      <div className="button-row">
+        <button disabled={busy || !repo.trim()} onClick={() => void convertFromHub(repo)} data-testid="hub-load">Load id</button>
+        <button disabled={busy} onClick={() => fileInput.current?.click()}>Open checkpoint…</button>
+      </div>
+      <input ref={fileInput} type="file" multiple hidden accept=".safetensors,.pth,.pt,.bin,.ckpt,.json" data-testid="checkpoint-input"
+        onChange={(e) => { const fs = Array.from(e.target.files ?? []); if (fs.length) void convertFromFiles(fs.map((f) => ({ name: f.name, blob: f }))); e.target.value = ''; }} />
+
+      <fieldset className="strategies">
+        <legend>Inflation</legend>
+        {STRATEGIES.map((s) => (
+          <label key={s.id} className="strategy">
+            <input type="radio" name="strategy" value={s.id} checked={opts.strategy === s.id} onChange={() => setModelOptions({ strategy: s.id })} />
+            <span><b>{s.title}</b><small>{s.note}</small></span>
+          </label>
+        ))}
+      </fieldset>
+      <div className="field three">
+        <label><span>Window T</span>
+          <input type="number" min={1} max={15} step={2} value={opts.strategy === '2d' ? 1 : opts.T} disabled={opts.strategy === '2d'} onChange={(e) => setModelOptions({ T: Math.max(1, Math.round(Number(e.target.value))) })} data-testid="opt-T" />
+        </label>
+        <label><span>Channels</span>
+          <input type="number" min={1} max={8} value={opts.inChans} onChange={(e) => setModelOptions({ inChans: Math.max(1, Math.round(Number(e.target.value))) })} data-testid="opt-channels" />
+        </label>
+        <label><span>Size (px)</span>
+          <input type="number" min={16} max={512} step={16} value={opts.imgSize} onChange={(e) => setModelOptions({ imgSize: Math.max(16, Math.round(Number(e.target.value))) })} data-testid="opt-size" />
+        </label>
+      </div>
+      <details className="advanced">
+        <summary>Hub address</summary>
+        <label className="field"><span>Base URL (a mirror, or a local server)</span>
+          <input type="url" value={opts.hubBaseUrl} onChange={(e) => setModelOptions({ hubBaseUrl: e.target.value })} data-testid="hub-base" />
+        </label>
+      </details>
+      <p className="hint">Changing these applies at the next conversion.</p>
+
+      {busy && (
+        <div className="progress" role="status" data-testid="conversion-progress">
+          <div>{conv.source}: {conv.phase}{conv.detail ? ` ${conv.detail}` : ''}{pct !== undefined ? ` ${pct} %` : '…'}</div>
+          <progress max={100} value={pct} />
+          <button onClick={cancelConversion} data-testid="conversion-cancel">Cancel</button>
+        </div>
+      )}
+
+      {enc && spec && (
+        <div className="encoder-card" data-testid="encoder-card">
+          <div className="encoder-title">{enc.source}</div>
+          <dl>
+            <dt>Family</dt><dd data-testid="encoder-family">{spec.family} · {spec.layout}</dd>
+            <dt>Size</dt><dd>D {spec.embedDim} · {spec.depth} blocks · {spec.numHeads} heads · patch {spec.patchSize}</dd>
+            <dt>Tokens</dt><dd>{enc.spec2d.grid.join('×')} → {spec.grid.join('×')}{spec.hasClsToken ? ' + cls' : ''}{spec.hasDistToken ? ' + dist' : ''}</dd>
+            <dt>Patch kernel</dt><dd data-testid="encoder-kernel">[{enc.tensors.find((t) => t.name === 'patch_embed.proj.weight')?.shape.join(', ')}]</dd>
+            <dt>Strategy</dt><dd>{enc.options.strategy}, T = {enc.options.T}</dd>
+            <dt>Parameters</dt><dd data-testid="encoder-params">{(enc.params / 1e6).toFixed(2)} M</dd>
+            {cost && <><dt>Compute</dt><dd>{(cost.totalMacs * 2 / 1e9).toFixed(2)} GFLOPs / window{overhead !== undefined && opts.strategy !== '2d' ? ` (+${(overhead * 100).toFixed(2)} % over 2D)` : ''}</dd></>}
+            <dt>Keys</dt><dd>{enc.report.used} used, {enc.report.renamed} renamed, {enc.report.dropped.length} dropped</dd>
+          </dl>
+          {enc.report.dropped.length > 0 && (
+            <details><summary>Dropped keys</summary><ul className="dropped">{enc.report.dropped.map((d) => <li key={d.key}><code>{d.key}</code> {d.reason}</li>)}</ul></details>
+          )}
+          {enc.notes.length > 0 && <ul className="notes">{enc.notes.map((n, i) => <li key={i}>{n}</li>)}</ul>}
+          <button onClick={() => { const f = exportEncoder(); if (f) downloadBytes(f.bytes, f.name); }} data-testid="encoder-export">Export inflated weights (.safetensors)</button>
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,119 @@
+// The weights worker's work as a plain async function: source → 2D state dict → timm names → inflated 3D encoder.
+import { downloadRepoWeights, openHubCache } from '../weights/hub.ts';
+import { readCheckpoint, readShardedSafetensors } from '../weights/formats/index.ts';
+import { toCanonical as mapLayout } from '../weights/layouts/index.ts';
+import { inflate } from '../weights/inflate/index.ts';
+import { checkEncoderTensors, decodeEncoderMetadata } from '../weights/export.ts';
+import type { EncoderSpec, InflateOptions, StateDict } from '../weights/types.ts';
+import type { LayoutHint } from '../weights/layouts/index.ts';
+import type { ConvertPhase, ConvertedEncoder, TensorRecord, WeightsSource } from './weights.protocol.ts';
+
+export type ProgressFn = (phase: ConvertPhase, done: number, total: number, detail?: string) => void;
+
+const WEIGHT_FILE = /\.(safetensors|pth|pt|bin|ckpt)$/i;
+
+export async function convertEncoder(
+  source: WeightsSource,
+  options: InflateOptions,
+  hint: LayoutHint | undefined,
+  signal: AbortSignal | undefined,
+  onProgress: ProgressFn = () => {},
+): Promise<ConvertedEncoder> {
+  const t0 = performance.now();
+  // --- gather the files -------------------------------------------------------------------------
+  let files: Array<{ name: string; blob: Blob }>;
+  let config: Record<string, unknown> | undefined;
+  let sourceName: string;
+  if (source.kind === 'hub') {
+    sourceName = source.repo;
+    const repo = await downloadRepoWeights(source.repo, {
+      baseUrl: source.baseUrl,
+      revision: source.revision,
+      cache: await openHubCache(),
+      signal,
+      onProgress: (done, total, file) => onProgress('download', done, total, file),
+    });
+    files = repo.files.map((f) => ({ name: f.path, blob: f.blob }));
+    config = repo.config;
+  } else {
+    files = source.files;
+    sourceName = files.map((f) => f.name).join(' + ');
+    const cfg = files.find((f) => /(^|\/)config\.json$/i.test(f.name));
+    if (cfg) config = JSON.parse(await cfg.blob.text()) as Record<string, unknown>;
+  }
+  signal?.throwIfAborted();
+
+  // --- read the tensors ---------------------------------------------------------------------------
+  const index = files.find((f) => /\.index\.json$/i.test(f.name));
+  const weights = files.filter((f) => WEIGHT_FILE.test(f.name));
+  let tensors: StateDict;
+  let format: string;
+  let metadata: Record<string, string>;
+  const notes: string[] = [];
+  if (index) {
+    const byName = new Map(files.map((f) => [f.name.split('/').pop()!, f.blob]));
+    const open = async (shard: string) => {
+      const b = byName.get(shard);
+      if (!b) throw new Error(`${index.name}: shard ${shard} is missing; drop every shard together with the index`);
+      return b;
+    };
+    const r = await readShardedSafetensors(JSON.parse(await index.blob.text()), open, index.name, { signal });
+    tensors = r.tensors;
+    metadata = r.metadata;
+    format = 'safetensors (sharded)';
+  } else {
+    if (weights.length === 0) throw new Error(`${sourceName}: no checkpoint file (.safetensors, .pth, .pt, .bin) among the files`);
+    if (weights.length > 1) throw new Error(`${sourceName}: ${weights.length} checkpoint files; drop one checkpoint at a time (or a sharded set with its model.safetensors.index.json)`);
+    const w = weights[0];
+    onProgress('read', 0, w.blob.size, w.name);
+    const r = await readCheckpoint(w.blob, w.name, { signal, onProgress: (d: number, t: number) => onProgress('read', d, t, w.name) });
+    tensors = r.tensors;
+    format = r.format;
+    metadata = r.metadata ?? {};
+    notes.push(...r.notes);
+  }
+  signal?.throwIfAborted();
+
+  // An encoder exported by InflateSeg is already inflated: load it as it is.
+  const exported = decodeEncoderMetadata(metadata, sourceName);
+  if (exported) {
+    checkEncoderTensors(tensors, exported, sourceName);
+    if (exported.options.strategy !== options.strategy || exported.options.T !== options.T || exported.options.inChans !== options.inChans) {
+      notes.push(`${sourceName} was exported inflated (${exported.options.strategy}, T = ${exported.options.T}, ${exported.options.inChans} channel(s)); it is loaded as it is, not inflated again.`);
+    }
+    return pack(sourceName, 'InflateSeg encoder (safetensors)', exported.spec2d ?? exported.spec, exported.spec, exported.options, tensors, { used: tensors.size, renamed: 0, dropped: [] }, notes, t0);
+  }
+
+  // --- map to timm names and check every key and shape --------------------------------------------
+  onProgress('map', 0, 1);
+  const mapped = mapLayout(tensors, sourceName, config, hint);
+  signal?.throwIfAborted();
+
+  // --- inflate ---------------------------------------------------------------------------------------
+  const inflated = inflate(mapped.state, mapped.spec, options, (d, t) => onProgress('inflate', d, t));
+  notes.push(...inflated.notes);
+
+  onProgress('pack', 0, 1);
+  const report = { used: mapped.report.used.length, renamed: mapped.report.renamed.length, dropped: mapped.report.dropped };
+  return pack(sourceName, format, mapped.spec, inflated.spec, options, inflated.state, report, notes, t0);
+}
+
+/** Packs a state dict as float32 records for transfer. */
+function pack(
+  source: string, format: string, spec2d: EncoderSpec, spec: EncoderSpec, options: InflateOptions,
+  state: StateDict, report: ConvertedEncoder['report'], notes: string[], t0: number,
+): ConvertedEncoder {
+  const tensors: TensorRecord[] = [];
+  let params = 0;
+  for (const [name, t] of state) {
+    const data = t.data instanceof Float32Array ? t.data : Float32Array.from(t.data as ArrayLike<number>);
+    tensors.push({ name, shape: [...t.shape], data });
+    params += data.length;
+  }
+  return { source, format, spec2d, spec, options, tensors, params, report, notes, ms: performance.now() - t0 };
+}
+
+/** Buffers to transfer with a converted encoder (each distinct buffer once). */
+export function transferables(e: ConvertedEncoder): ArrayBuffer[] {
+  return [...new Set(e.tensors.map((t) => t.data.buffer as ArrayBuffer))];
+}

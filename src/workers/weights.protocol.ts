@@ -1,0 +1,42 @@
+// Typed messages between the main thread and the weights worker (read → map to timm names → inflate).
+import type { EncoderSpec, InflateOptions } from '../weights/types.ts';
+import type { LayoutHint } from '../weights/layouts/index.ts';
+
+/** Where the 2D checkpoint comes from. */
+export type WeightsSource =
+  | { kind: 'files'; files: Array<{ name: string; blob: Blob }> }
+  | { kind: 'hub'; repo: string; baseUrl: string; revision?: string };
+
+export type ConvertPhase = 'download' | 'read' | 'map' | 'inflate' | 'pack';
+
+export interface TensorRecord {
+  name: string;
+  shape: number[];
+  data: Float32Array;
+}
+
+/** A converted (inflated) encoder, ready for the model: tensors under timm names, 3D patch kernel. */
+export interface ConvertedEncoder {
+  /** File name(s) or repo id. */
+  source: string;
+  format: string;
+  /** The checkpoint as found (2D). */
+  spec2d: EncoderSpec;
+  /** The encoder after inflation. */
+  spec: EncoderSpec;
+  options: InflateOptions;
+  tensors: TensorRecord[];
+  params: number;
+  report: { used: number; renamed: number; dropped: Array<{ key: string; reason: string }> };
+  notes: string[];
+  ms: number;
+}
+
+export type WeightsRequest =
+  | { type: 'convert'; id: number; source: WeightsSource; options: InflateOptions; hint?: LayoutHint }
+  | { type: 'cancel'; id: number };
+
+export type WeightsEvent =
+  | { type: 'progress'; id: number; phase: ConvertPhase; done: number; total: number; detail?: string }
+  | { type: 'converted'; id: number; result: ConvertedEncoder }
+  | { type: 'failed'; id: number; message: string; cancelled: boolean };
