@@ -28,7 +28,7 @@ export async function convert(source: WeightsSource, hint?: LayoutHint): Promise
   try {
     const encoder = await job.done;
     setState({ encoder, conversion: { status: 'idle' } });
-    notify('info', `${label}: ${encoder.spec.family.toUpperCase()} encoder ready (${(encoder.params / 1e6).toFixed(1)} M parameters, ${encoder.options.strategy}, T = ${encoder.options.T}).`, label);
+    notify('info', `${label}: encoder ready (${encoder.params.toLocaleString('en')} parameters, ${encoder.options.strategy}, T = ${encoder.options.T}).`, label);
     return true;
   } catch (err) {
     const cancelled = err instanceof ConversionError && err.cancelled;

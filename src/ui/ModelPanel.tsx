@@ -15,6 +15,16 @@ const STRATEGIES: Array<{ id: InflationStrategy; title: string; note: string }> 
   { id: 'scratch', title: 'From scratch', note: 'Same architecture, random weights: the paper shows pre-training matters most.' },
 ];
 
+const FAMILY_NAMES: Record<string, string> = { vit: 'ViT', deit: 'DeiT', dino: 'DINO', beit: 'BEiT' };
+
+export function formatCount(n: number): string {
+  return n >= 1e6 ? `${(n / 1e6).toFixed(1)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : String(n);
+}
+
+function formatFlops(f: number): string {
+  return f >= 1e9 ? `${(f / 1e9).toFixed(2)} GFLOPs` : `${(f / 1e6).toFixed(2)} MFLOPs`;
+}
+
 export function ModelPanel() {
   const opts = useStore((s) => s.modelOptions);
   const conv = useStore((s) => s.conversion);
@@ -25,12 +35,43 @@ export function ModelPanel() {
   const busy = conv.status === 'converting';
   const pct = conv.total ? Math.round((100 * (conv.done ?? 0)) / conv.total) : undefined;
   const spec = enc?.spec;
-  const overhead = spec ? inflationOverhead(spec, opts.imgSize, opts.inChans, opts.strategy === '2d' ? 1 : opts.T) : undefined;
-  const cost = spec ? encoderCost(spec, opts.imgSize, opts.inChans, opts.strategy === '2d' ? 1 : opts.T) : undefined;
+  // Compute of the encoder in use, at its own input size, channels and window.
+  const eo = enc?.options;
+  const overhead = spec && eo ? inflationOverhead(spec, eo.imgSize, eo.inChans, eo.T) : undefined;
+  const cost = spec && eo ? encoderCost(spec, eo.imgSize, eo.inChans, eo.T) : undefined;
 
   return (
     <section className="panel model-panel" aria-label="Model">
       <h2>Encoder</h2>
+      {!enc && !busy && <p className="hint" data-testid="no-encoder">No encoder yet: pick a pre-trained one below, or drop a checkpoint (.safetensors, .pth, .bin) on the page.</p>}
+      {busy && (
+        <div className="progress" role="status" data-testid="conversion-progress">
+          <div>{conv.source}: {conv.phase}{conv.detail ? ` ${conv.detail}` : ''}{pct !== undefined ? ` ${pct} %` : '…'}</div>
+          <progress max={100} value={pct} />
+          <button onClick={cancelConversion} data-testid="conversion-cancel">Cancel</button>
+        </div>
+      )}
+
+      {enc && spec && (
+        <div className="encoder-card" data-testid="encoder-card">
+          <div className="encoder-title">{enc.source}</div>
+          <dl>
+            <dt>Family</dt><dd data-testid="encoder-family">{FAMILY_NAMES[spec.family]} · {spec.layout}</dd>
+            <dt>Size</dt><dd>D {spec.embedDim} · {spec.depth} blocks · {spec.numHeads} heads · patch {spec.patchSize}</dd>
+            <dt>Tokens</dt><dd>{enc.spec2d.grid.join('×')} → {spec.grid.join('×')}{spec.hasClsToken ? ' + cls' : ''}{spec.hasDistToken ? ' + dist' : ''}</dd>
+            <dt>Patch kernel</dt><dd data-testid="encoder-kernel">[{enc.tensors.find((t) => t.name === 'patch_embed.proj.weight')?.shape.join(', ')}]</dd>
+            <dt>Strategy</dt><dd>{enc.options.strategy}, T = {enc.options.T}</dd>
+            <dt>Parameters</dt><dd data-testid="encoder-params">{formatCount(enc.params)}</dd>
+            {cost && <><dt>Compute</dt><dd data-testid="encoder-compute">{formatFlops(2 * cost.totalMacs)} / window{overhead !== undefined && eo!.T > 1 ? ` (+${(overhead * 100).toFixed(2)} % over one slice)` : ''}</dd></>}
+            <dt>Keys</dt><dd>{enc.report.used} used, {enc.report.renamed} renamed, {enc.report.dropped.length} dropped</dd>
+          </dl>
+          {enc.report.dropped.length > 0 && (
+            <details><summary>Dropped keys</summary><ul className="dropped">{enc.report.dropped.map((d) => <li key={d.key}><code>{d.key}</code> {d.reason}</li>)}</ul></details>
+          )}
+          {enc.notes.length > 0 && <ul className="notes">{enc.notes.map((n, i) => <li key={i}>{n}</li>)}</ul>}
+          <button onClick={() => { const f = exportEncoder(); if (f) downloadBytes(f.bytes, f.name); }} data-testid="encoder-export">Export inflated weights (.safetensors)</button>
+        </div>
+      )}
       <label className="field">
         <span>Pre-trained preset (downloaded from the Hugging Face Hub when you ask)</span>
         <select value={preset} onChange={(e) => setPreset(e.target.value)} data-testid="preset-select">
@@ -80,34 +121,6 @@ export function ModelPanel() {
       </details>
       <p className="hint">Changing these applies at the next conversion.</p>
 
-      {busy && (
-        <div className="progress" role="status" data-testid="conversion-progress">
-          <div>{conv.source}: {conv.phase}{conv.detail ? ` ${conv.detail}` : ''}{pct !== undefined ? ` ${pct} %` : '…'}</div>
-          <progress max={100} value={pct} />
-          <button onClick={cancelConversion} data-testid="conversion-cancel">Cancel</button>
-        </div>
-      )}
-
-      {enc && spec && (
-        <div className="encoder-card" data-testid="encoder-card">
-          <div className="encoder-title">{enc.source}</div>
-          <dl>
-            <dt>Family</dt><dd data-testid="encoder-family">{spec.family} · {spec.layout}</dd>
-            <dt>Size</dt><dd>D {spec.embedDim} · {spec.depth} blocks · {spec.numHeads} heads · patch {spec.patchSize}</dd>
-            <dt>Tokens</dt><dd>{enc.spec2d.grid.join('×')} → {spec.grid.join('×')}{spec.hasClsToken ? ' + cls' : ''}{spec.hasDistToken ? ' + dist' : ''}</dd>
-            <dt>Patch kernel</dt><dd data-testid="encoder-kernel">[{enc.tensors.find((t) => t.name === 'patch_embed.proj.weight')?.shape.join(', ')}]</dd>
-            <dt>Strategy</dt><dd>{enc.options.strategy}, T = {enc.options.T}</dd>
-            <dt>Parameters</dt><dd data-testid="encoder-params">{(enc.params / 1e6).toFixed(2)} M</dd>
-            {cost && <><dt>Compute</dt><dd>{(cost.totalMacs * 2 / 1e9).toFixed(2)} GFLOPs / window{overhead !== undefined && opts.strategy !== '2d' ? ` (+${(overhead * 100).toFixed(2)} % over 2D)` : ''}</dd></>}
-            <dt>Keys</dt><dd>{enc.report.used} used, {enc.report.renamed} renamed, {enc.report.dropped.length} dropped</dd>
-          </dl>
-          {enc.report.dropped.length > 0 && (
-            <details><summary>Dropped keys</summary><ul className="dropped">{enc.report.dropped.map((d) => <li key={d.key}><code>{d.key}</code> {d.reason}</li>)}</ul></details>
-          )}
-          {enc.notes.length > 0 && <ul className="notes">{enc.notes.map((n, i) => <li key={i}>{n}</li>)}</ul>}
-          <button onClick={() => { const f = exportEncoder(); if (f) downloadBytes(f.bytes, f.name); }} data-testid="encoder-export">Export inflated weights (.safetensors)</button>
-        </div>
-      )}
     </section>
   );
 }

@@ -78,6 +78,7 @@ export async function convertEncoder(
   const exported = decodeEncoderMetadata(metadata, sourceName);
   if (exported) {
     checkEncoderTensors(tensors, exported, sourceName);
+    notes.push(`An InflateSeg encoder exported from ${exported.source} (${exported.spec.family}, ${exported.options.strategy}, T = ${exported.options.T}).`);
     if (exported.options.strategy !== options.strategy || exported.options.T !== options.T || exported.options.inChans !== options.inChans) {
       notes.push(`${sourceName} was exported inflated (${exported.options.strategy}, T = ${exported.options.T}, ${exported.options.inChans} channel(s)); it is loaded as it is, not inflated again.`);
     }

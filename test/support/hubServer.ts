@@ -37,7 +37,8 @@ export async function startHubServer(files: Record<string, Uint8Array>): Promise
     const cut = failures.get(path);
     if (cut !== undefined) {
       failures.delete(path);
-      res.write(slice.subarray(0, cut), () => res.destroy());
+      // Let the first bytes reach the client before the connection drops.
+      res.write(slice.subarray(0, cut), () => setTimeout(() => res.destroy(), 150));
       return;
     }
     res.end(slice);

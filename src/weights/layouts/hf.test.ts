@@ -38,6 +38,13 @@ describe('Hugging Face ViT', () => {
     expect(b.report.dropped).toContainEqual({ key: 'pooler.dense.weight', reason: expect.stringMatching(/pooler/) });
   });
 
+  it('timm configs give the head count as model_args.num_heads (push_to_hub) or num_heads', () => {
+    const timm = loadFixture('timm_vit');
+    expect(toCanonical(timm, 'timm_vit', { architecture: 'vit_micro', model_args: { num_heads: 2 } }).spec.numHeads).toBe(2);
+    expect(toCanonical(timm, 'timm_vit', { num_heads: 2 }).spec.numHeads).toBe(2);
+    expect(() => toCanonical(timm, 'timm_vit', { model_args: { num_heads: 3 } }, { numHeads: 2 })).toThrow(/model_args\.num_heads says 3/);
+  });
+
   it('layer_norm_eps and num_attention_heads come from the config; eps defaults to 1e-12', () => {
     const file = loadFixture('hf_vit');
     expect(toCanonical(file, 'hf_vit', { ...config, layer_norm_eps: 1e-5 }).spec.normEps).toBe(1e-5);

@@ -85,6 +85,12 @@ export function inferSpec(state: StateDict, layout: Layout, family: Family, conf
   const votes: Array<[string, number]> = [];
   const cfgHeads = cfgNumber(config, 'num_attention_heads', name);
   if (cfgHeads !== undefined) votes.push(['config.num_attention_heads', cfgHeads]);
+  // timm Hub repos: config.json may carry the constructor arguments under model_args (push_to_hub), or flat.
+  const modelArgs = config.model_args;
+  const argsHeads = modelArgs && typeof modelArgs === 'object' ? cfgNumber(modelArgs as Record<string, unknown>, 'num_heads', `${name} (model_args)`) : undefined;
+  const flatHeads = cfgNumber(config, 'num_heads', name);
+  if (argsHeads !== undefined) votes.push(['config.model_args.num_heads', argsHeads]);
+  else if (flatHeads !== undefined) votes.push(['config.num_heads', flatHeads]);
   if (hint.numHeads !== undefined) votes.push(['the preset (hint.numHeads)', hint.numHeads]);
   if (relTable) votes.push([`${shared ? 'rel_pos_bias' : 'blocks.0.attn'}.relative_position_bias_table (last dim)`, relTable.shape[1]]);
   for (const [src, n] of votes) {
@@ -92,7 +98,7 @@ export function inferSpec(state: StateDict, layout: Layout, family: Family, conf
   }
   const numHeads = votes.length ? votes[0][1] : HEADS_BY_WIDTH[embedDim];
   if (numHeads === undefined) {
-    throw new Error(`${name}: cannot tell the number of attention heads for embedDim ${embedDim} (no config, no BEiT bias table, not a standard width); pass hint.numHeads or a config with num_attention_heads`);
+    throw new Error(`${name}: cannot tell the number of attention heads for embedDim ${embedDim} (no config, no BEiT bias table, not a standard width); pass hint.numHeads or a config with num_attention_heads (Hugging Face) or model_args.num_heads (timm)`);
   }
   if (embedDim % numHeads !== 0) throw new Error(`${name}: embedDim ${embedDim} is not divisible by ${numHeads} heads`);
 
