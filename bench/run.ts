@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { readNifti, toCanonical, writeNifti } from '../src/nifti/index.ts';
 import { renderSlice, type Axis } from '../src/render/slice.ts';
 import { labelStats } from '../src/data/labels.ts';
+import { benchWeights } from './weights.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -106,6 +107,9 @@ async function main() {
   } catch {
     console.log('(nibabel not available: apt-get install python3-nibabel for the reference timings)');
   }
+
+  // --- Weights: read + map + inflate vs a plain copy -------------------------------------------------
+  await benchWeights(add);
 
   const machine = { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', node: process.version, date: new Date().toISOString().slice(0, 10) };
   writeFileSync(path.join(ROOT, 'bench/results.json'), JSON.stringify({ machine, rows }, null, 2) + '\n');

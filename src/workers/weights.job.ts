@@ -54,7 +54,7 @@ export async function convertEncoder(
     const byName = new Map(files.map((f) => [f.name.split('/').pop()!, f.blob]));
     const open = async (shard: string) => {
       const b = byName.get(shard);
-      if (!b) throw new Error(`${index.name}: shard ${shard} is missing; drop every shard together with the index`);
+      if (!b) throw new Error(`shard ${shard} is missing; drop every shard together with the index`);
       return b;
     };
     const r = await readShardedSafetensors(JSON.parse(await index.blob.text()), open, index.name, { signal });

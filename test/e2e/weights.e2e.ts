@@ -1,7 +1,8 @@
 // Encoders in Chromium: a Hub download (from a local Hub-shaped server) resumed after a dropped connection,
 // inflated in the worker; export and re-import; a non-ViT checkpoint refused while the encoder stays; cancel.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { ARTIFACTS, dropFiles, openApp, startHarness, type Harness } from './harness.ts';
 import { startHubServer, type HubServer } from '../support/hubServer.ts';
@@ -18,7 +19,9 @@ beforeAll(async () => {
   hub = await startHubServer({
     'timm/vit_micro_patch4_16/model.safetensors': fixture('timm_vit.safetensors'),
     'timm/vit_micro_patch4_16/config.json': new TextEncoder().encode(JSON.stringify({ architecture: 'vit_micro', num_classes: 5, model_args: { num_heads: 2 } })),
+    'timm/slow_vit/model.safetensors': fixture('beit_timm.safetensors'),
   });
+  hub.throttle('/timm/slow_vit/resolve/main/model.safetensors', 1024, 50);
 });
 afterAll(async () => { await hub?.close(); await h?.close(); });
 
@@ -73,6 +76,40 @@ describe('encoder conversion in Chromium', () => {
     expect(msg).toMatch(/previous encoder \(timm_vit\.safetensors \+ config\.json\) is still in use/);
     expect(await page.getByTestId('encoder-card').textContent()).toBe(before);
     writeFileSync(path.join(ARTIFACTS, 'resnet-error.txt'), msg);
+
+    // Cancel a slow download: the conversion stops, the encoder in use stays.
+    await page.getByTestId('hub-base').evaluate((el) => ((el.closest('details') as HTMLDetailsElement).open = true));
+    await page.getByTestId('hub-base').fill(hub.url);
+    await page.getByTestId('hub-id').fill('timm/slow_vit');
+    await page.getByTestId('hub-load').click();
+    await expect.poll(() => page.getByTestId('conversion-progress').textContent()).toMatch(/download.*\d+ %/);
+    await page.getByTestId('conversion-cancel').click();
+    await expect.poll(() => page.getByTestId('conversion-progress').count()).toBe(0);
+    await expect.poll(() => page.locator('.notices').textContent()).toMatch(/timm\/slow_vit: conversion cancelled\. The previous encoder .* is still in use/);
+    expect(await page.getByTestId('encoder-card').textContent()).toBe(before);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
+
+describe('a full-size checkpoint', () => {
+  it('converts a ViT-S/16-sized checkpoint (88 MB) in the worker while the page keeps drawing frames', async () => {
+    const { writeSafetensors } = await import('../../src/weights/formats/index.ts');
+    const { vitState } = await import('../support/vitCheckpoint.ts');
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'inflateseg-vits-')), 'vit_small_like.safetensors');
+    writeFileSync(file, writeSafetensors(vitState(384, 12)));
+    const { page, errors } = await openApp(h, '?sample=none');
+    await page.getByTestId('opt-size').fill('128');
+    await page.evaluate(`(() => { window.__maxGap = 0; let last = performance.now();
+      const tick = (t) => { window.__maxGap = Math.max(window.__maxGap, t - last); last = t; requestAnimationFrame(tick); };
+      requestAnimationFrame(tick); })()`);
+    await page.getByTestId('checkpoint-input').setInputFiles(file);
+    await page.getByTestId('encoder-card').waitFor({ timeout: 120_000 });
+    expect(await page.getByTestId('encoder-kernel').textContent()).toBe('[384, 1, 5, 16, 16]');
+    expect(await page.getByTestId('encoder-family').textContent()).toContain('ViT · timm');
+    const maxGap = await page.evaluate(() => (window as unknown as { __maxGap: number }).__maxGap);
+    writeFileSync(path.join(ARTIFACTS, 'vits-max-frame-gap-ms.txt'), `${maxGap.toFixed(0)}\n`);
+    expect(maxGap).toBeLessThan(1000);
     expect(errors).toEqual([]);
     await page.close();
   });

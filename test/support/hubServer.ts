@@ -8,12 +8,15 @@ export interface HubServer {
   requests: Array<{ path: string; range?: string }>;
   /** Cut the next response for this path after N bytes (simulates a dropped connection). */
   failOnce(path: string, afterBytes: number): void;
+  /** Send this path slowly: `chunk` bytes every `everyMs` (for cancel tests). */
+  throttle(path: string, chunk: number, everyMs: number): void;
   close(): Promise<void>;
 }
 
 export async function startHubServer(files: Record<string, Uint8Array>): Promise<HubServer> {
   const requests: HubServer['requests'] = [];
   const failures = new Map<string, number>();
+  const slow = new Map<string, { chunk: number; everyMs: number }>();
   const server = http.createServer((req, res) => {
     const path = decodeURIComponent((req.url ?? '/').split('?')[0]);
     const range = req.headers.range;
@@ -41,6 +44,18 @@ export async function startHubServer(files: Record<string, Uint8Array>): Promise
       res.write(slice.subarray(0, cut), () => setTimeout(() => res.destroy(), 150));
       return;
     }
+    const sl = slow.get(path);
+    if (sl) {
+      let at = 0;
+      const timer = setInterval(() => {
+        if (res.destroyed) return clearInterval(timer);
+        res.write(slice.subarray(at, at + sl.chunk));
+        at += sl.chunk;
+        if (at >= slice.length) { clearInterval(timer); res.end(); }
+      }, sl.everyMs);
+      res.on('close', () => clearInterval(timer));
+      return;
+    }
     res.end(slice);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -49,6 +64,7 @@ export async function startHubServer(files: Record<string, Uint8Array>): Promise
     url: `http://127.0.0.1:${port}`,
     requests,
     failOnce: (path, afterBytes) => failures.set(path, afterBytes),
+    throttle: (path, chunk, everyMs) => slow.set(path, { chunk, everyMs }),
     close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
   };
 }
