@@ -1,18 +1,13 @@
 // CheckpointError: every problem with a checkpoint file (safetensors, PyTorch zip, pickle), carrying the file name;
 // the abort error every reader rejects with; and small message formatters.
 
+import { FileError } from '../../core/errors.ts';
+
+export { fmtInt } from '../../core/errors.ts';
+
 /** A problem with one checkpoint file; `message` always starts with the file name. */
-export class CheckpointError extends Error {
+export class CheckpointError extends FileError {
   override name = 'CheckpointError';
-  constructor(
-    /** File name the problem is about. */
-    readonly file: string,
-    /** What is wrong and what was expected (without the file name). */
-    readonly problem: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`${file}: ${problem}`, options);
-  }
 }
 
 /** The error a reader rejects with when its AbortSignal fires: a DOMException named 'AbortError', as fetch() uses. */
@@ -23,11 +18,6 @@ export function abortError(file: string): DOMException {
 /** Throws the abort error when the signal has fired (call before and after every await). */
 export function throwIfAborted(signal: AbortSignal | undefined, file: string): void {
   if (signal?.aborted) throw abortError(file);
-}
-
-/** 14221234 → '14,221,234' (fixed locale so messages are the same everywhere). */
-export function fmtInt(n: number | bigint): string {
-  return n.toLocaleString('en-US');
 }
 
 /** [768, 3, 16, 16] → '[768, 3, 16, 16]'. */
