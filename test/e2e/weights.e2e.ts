@@ -58,6 +58,14 @@ describe('encoder conversion in Chromium', () => {
     await expect.poll(() => card.locator('.encoder-title').textContent()).toBe('reimported.safetensors');
     expect(await card.textContent()).toContain('exported from timm/vit_micro_patch4_16');
     expect(await page.getByTestId('encoder-kernel').textContent()).toBe('[24, 1, 5, 4, 4]');
+
+    // A second visit (same browser profile) takes the weights from Cache Storage: no new download.
+    const before = hub.requests.filter((r) => r.path.endsWith('model.safetensors')).length;
+    await page.reload();
+    await page.getByTestId('hub-id').fill('timm/vit_micro_patch4_16');
+    await page.getByTestId('hub-load').click();
+    await expect.poll(() => card.locator('.encoder-title').textContent()).toBe('timm/vit_micro_patch4_16');
+    expect(hub.requests.filter((r) => r.path.endsWith('model.safetensors')).length).toBe(before);
     expect(errors).toEqual([]);
     await page.close();
   });
