@@ -5,6 +5,7 @@ import type { Axis } from '../render/slice.ts';
 import type { ConvertPhase, ConvertedEncoder } from '../workers/weights.protocol.ts';
 import type { InflationStrategy } from '../weights/types.ts';
 import { DEFAULT_HUB } from '../weights/hub.ts';
+import type { BackendInfo } from '../train/backend.ts';
 
 export type Split = 'train' | 'val';
 
@@ -90,13 +91,18 @@ export interface ModelSlice {
   encoder: ConvertedEncoder | null;
 }
 
+export interface TrainSlice {
+  /** What the training worker runs on, once probed. */
+  backend: BackendInfo | null;
+}
+
 export const initialModel = (): ModelSlice => ({
   modelOptions: { strategy: 'center', T: 5, inChans: 1, imgSize: 224, hubBaseUrl: DEFAULT_HUB },
   conversion: { status: 'idle' },
   encoder: null,
 });
 
-export type AppState = DatasetSlice & ViewerSlice & NoticeSlice & ModelSlice;
+export type AppState = DatasetSlice & ViewerSlice & NoticeSlice & ModelSlice & TrainSlice;
 
 export const initialDataset = (): DatasetSlice => ({ cases: [], activeId: null, classTable: { source: 'default', names: {} }, busy: 0 });
 export const initialViewer = (): ViewerSlice => ({
@@ -111,7 +117,7 @@ export const initialViewer = (): ViewerSlice => ({
   hidden: [],
 });
 
-export const useStore = create<AppState>()(() => ({ ...initialDataset(), ...initialViewer(), ...initialModel(), notices: [] }));
+export const useStore = create<AppState>()(() => ({ ...initialDataset(), ...initialViewer(), ...initialModel(), backend: null, notices: [] }));
 
 export const getState = useStore.getState;
 export const setState = useStore.setState;

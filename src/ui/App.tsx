@@ -1,6 +1,7 @@
 // Page layout: header, dataset panel, viewer, notices; the whole page is a drop zone.
 import { DatasetPanel } from './DatasetPanel.tsx';
 import { ModelPanel } from './ModelPanel.tsx';
+import { BackendBadge } from './BackendBadge.tsx';
 import { DropZone } from './DropZone.tsx';
 import { Notices } from './Notices.tsx';
 import { Viewer } from './Viewer.tsx';
@@ -11,6 +12,7 @@ export function App() {
       <header className="app-header">
         <h1>InflateSeg</h1>
         <span className="tagline">3D segmentation with pre-trained 2D transformers, in your browser</span>
+        <BackendBadge />
         <span className="privacy" title="Files are read by this page only; nothing is uploaded.">
           <svg viewBox="0 0 16 16" width="13" height="13" aria-hidden><path d="M4 7V5a4 4 0 0 1 8 0v2h1v8H3V7zm2 0h4V5a2 2 0 0 0-4 0z" fill="currentColor" /></svg>{' '}
           Your data never leaves this machine

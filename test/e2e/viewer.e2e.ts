@@ -26,6 +26,8 @@ describe('viewer in Chromium', () => {
     const legend = await page.getByTestId('legend').textContent();
     expect(legend).toMatch(/frontal/i);
     expect(legend).toMatch(/cerebell/i);
+    // The training worker found Chromium's WebGPU adapter (SwiftShader here: no GPU on CI machines).
+    await expect.poll(() => page.getByTestId('backend').textContent(), { timeout: 60_000 }).toMatch(/^WebGPU · /);
     await page.screenshot({ path: path.join(ARTIFACTS, 'first-start.png') });
     expect(errors).toEqual([]);
     await page.close();
