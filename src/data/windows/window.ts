@@ -118,7 +118,10 @@ export function labelSlice(label: Volume, axis: SliceAxis, index: number, out?: 
   return res;
 }
 
-/** Number of voxels with label > 0 in every slice along `axis` (one pass over the volume). */
+/**
+ * Number of foreground voxels (label > 0 after rounding, as `labelSlice` reads it) in every slice along `axis`,
+ * in one pass over the volume.
+ */
 export function foregroundCounts(label: Volume, axis: SliceAxis): Int32Array {
   checkLabel(label, 'foregroundCounts');
   const [nx, ny, nz] = label.dims;
@@ -127,7 +130,7 @@ export function foregroundCounts(label: Volume, axis: SliceAxis): Int32Array {
   for (let k = 0, q = 0; k < nz; k++) {
     for (let j = 0; j < ny; j++) {
       for (let i = 0; i < nx; i++, q++) {
-        if (d[q] > 0) counts[axis === 0 ? i : axis === 1 ? j : k]++;
+        if (d[q] >= 0.5) counts[axis === 0 ? i : axis === 1 ? j : k]++;
       }
     }
   }
