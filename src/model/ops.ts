@@ -1,0 +1,122 @@
+// Layers as pure tensor functions over PyTorch-layout weights: linear, LayerNorm, exact GELU, NHWC conv 1×1/3×3,
+// the 2×2 stride-2 transposed conv (as one matMul), bilinear resize and adaptive average pooling (as matrices), 2×2 max pool.
+// Only kernels with tfjs gradients are used (no Einsum, StridedSlice, Conv3D*, DepthToSpace).
+import * as tf from '@tensorflow/tfjs';
+
+/** y = x·Wᵀ + b for x [..., in], W [out, in] (nn.Linear layout), b [out] or null. */
+export function linear(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor | null): tf.Tensor {
+  const [out, inDim] = w.shape;
+  const lead = x.shape.slice(0, -1);
+  const y = tf.matMul(x.reshape([-1, inDim]), w, false, true);
+  return (b ? y.add(b) : y).reshape([...lead, out]);
+}
+
+/** LayerNorm over the last axis (biased variance, like PyTorch), then · weight + bias. */
+export function layerNorm(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor {
+  const { mean, variance } = tf.moments(x, -1, true);
+  return x.sub(mean).mul(tf.rsqrt(variance.add(eps))).mul(w).add(b);
+}
+
+/** The exact GELU: x·Φ(x) = x·(1 + erf(x/√2))/2 (timm's nn.GELU default, not the tanh approximation). */
+export function gelu(x: tf.Tensor): tf.Tensor {
+  return x.mul(tf.erf(x.mul(Math.SQRT1_2)).add(1)).mul(0.5);
+}
+
+/**
+ * nn.Conv2d (stride 1, padding k // 2, odd k) on NHWC x with a PyTorch weight [out, in, kh, kw]: 1×1 as a matMul,
+ * otherwise tf.conv2d 'same' on the weight transposed to [kh, kw, in, out].
+ */
+export function conv2d(x: tf.Tensor4D, w: tf.Tensor, b: tf.Tensor | null): tf.Tensor4D {
+  const [out, inDim, kh, kw] = w.shape;
+  if (x.shape[3] !== inDim) throw new Error(`ops.conv2d: input has ${x.shape[3]} channels, weight [${w.shape.join(', ')}] needs ${inDim}`);
+  if (kh % 2 !== 1 || kw % 2 !== 1) throw new Error(`ops.conv2d: odd kernels only, found ${kh}×${kw}`);
+  let y: tf.Tensor4D;
+  if (kh === 1 && kw === 1) {
+    y = linear(x, w.reshape([out, inDim]), null) as tf.Tensor4D;
+  } else {
+    y = tf.conv2d(x, w.transpose([2, 3, 1, 0]) as tf.Tensor4D, 1, 'same');
+  }
+  return b ? y.add(b) : y;
+}
+
+/**
+ * nn.ConvTranspose2d(kernel 2, stride 2) on NHWC x with a PyTorch weight [in, out, 2, 2]: every input pixel emits
+ * a 2×2 block, so it is one matMul [B·h·w, in] × [in, 2·2·out] and a reshape/transpose to [B, 2h, 2w, out].
+ */
+export function convTranspose2x2(x: tf.Tensor4D, w: tf.Tensor, b: tf.Tensor | null): tf.Tensor4D {
+  const [inDim, out, kh, kw] = w.shape;
+  const [B, h, wd, c] = x.shape;
+  if (c !== inDim || kh !== 2 || kw !== 2) throw new Error(`ops.convTranspose2x2: input [${x.shape.join(', ')}] and weight [${w.shape.join(', ')}] (need [${c}, out, 2, 2])`);
+  const k = w.transpose([0, 2, 3, 1]).reshape([inDim, 4 * out]);
+  const y = tf.matMul(x.reshape([B * h * wd, c]), k)
+    .reshape([B, h, wd, 2, 2, out])
+    .transpose([0, 1, 3, 2, 4, 5])
+    .reshape([B, 2 * h, 2 * wd, out]) as tf.Tensor4D;
+  return b ? y.add(b) : y;
+}
+
+/**
+ * Rows of F.interpolate(mode='bilinear', align_corners=False) along one axis: out[o] = Σ_i M[o, i]·in[i].
+ * src = (o + ½)·in/out − ½, clamped at 0; the two neighbours floor(src) and min(floor(src) + 1, in − 1).
+ */
+export function bilinearMatrix(inSize: number, outSize: number): Float32Array {
+  const m = new Float32Array(outSize * inSize);
+  const scale = inSize / outSize;
+  for (let o = 0; o < outSize; o++) {
+    const src = Math.max(0, (o + 0.5) * scale - 0.5);
+    const i0 = Math.min(Math.floor(src), inSize - 1);
+    const i1 = Math.min(i0 + 1, inSize - 1);
+    const l = src - i0;
+    m[o * inSize + i0] += 1 - l;
+    m[o * inSize + i1] += l;
+  }
+  return m;
+}
+
+/** Rows of nn.AdaptiveAvgPool2d along one axis: bin o averages [floor(o·in/out), ceil((o+1)·in/out)). */
+export function adaptivePoolMatrix(inSize: number, outSize: number): Float32Array {
+  const m = new Float32Array(outSize * inSize);
+  for (let o = 0; o < outSize; o++) {
+    const s = Math.floor((o * inSize) / outSize);
+    const e = Math.ceil(((o + 1) * inSize) / outSize);
+    for (let i = s; i < e; i++) m[o * inSize + i] = 1 / (e - s);
+  }
+  return m;
+}
+
+/** Applies per-axis linear maps (mh [outH, h], mw [outW, w]) to NHWC x as two plain 2-D matMuls. */
+function separable(x: tf.Tensor4D, mh: Float32Array, outH: number, mw: Float32Array, outW: number): tf.Tensor4D {
+  const [B, h, w, c] = x.shape;
+  let y = tf.matMul(tf.tensor2d(mh, [outH, h]), x.transpose([1, 0, 2, 3]).reshape([h, B * w * c])); // [outH, B·w·c]
+  y = y.reshape([outH, B, w, c]).transpose([2, 1, 0, 3]).reshape([w, B * outH * c]);
+  y = tf.matMul(tf.tensor2d(mw, [outW, w]), y); // [outW, B·outH·c]
+  return y.reshape([outW, B, outH, c]).transpose([1, 2, 0, 3]) as tf.Tensor4D;
+}
+
+/** Bilinear resize of NHWC x to outH × outW with PyTorch's align_corners=False semantics; identity when sizes match. */
+export function resizeBilinear(x: tf.Tensor4D, outH: number, outW: number): tf.Tensor4D {
+  const [, h, w] = x.shape;
+  if (h === outH && w === outW) return x;
+  return separable(x, bilinearMatrix(h, outH), outH, bilinearMatrix(w, outW), outW);
+}
+
+/** nn.AdaptiveAvgPool2d(s) on NHWC x → [B, s, s, C]. */
+export function adaptiveAvgPool(x: tf.Tensor4D, s: number): tf.Tensor4D {
+  const [, h, w] = x.shape;
+  return separable(x, adaptivePoolMatrix(h, s), s, adaptivePoolMatrix(w, s), s);
+}
+
+/**
+ * nn.MaxPool2d(2, 2) on NHWC x (floor mode: an odd last row/column is dropped) as reshape + max.
+ * NOTE: a side of 1 cannot be pooled (PyTorch would fail); it is passed through unchanged.
+ */
+export function maxPool2(x: tf.Tensor4D): tf.Tensor4D {
+  const [B, h, w, c] = x.shape;
+  const ph = h >= 2 ? 2 : 1;
+  const pw = w >= 2 ? 2 : 1;
+  if (ph === 1 && pw === 1) return x;
+  const hh = Math.floor(h / ph);
+  const ww = Math.floor(w / pw);
+  const cropped = hh * ph === h && ww * pw === w ? x : tf.slice(x, [0, 0, 0, 0], [B, hh * ph, ww * pw, c]);
+  return cropped.reshape([B, hh, ph, ww, pw, c]).max([2, 4]) as tf.Tensor4D;
+}

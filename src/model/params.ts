@@ -1,0 +1,175 @@
+// The parameter map: encoder variables from a canonical state dict (strictly checked against the config), decoder
+// variables freshly initialised, export back to a state dict, and the no-weight-decay rule.
+import * as tf from '@tensorflow/tfjs';
+import type { HostTensor } from '../core/types.ts';
+import { makeRng, type Rng } from '../weights/inflate/index.ts';
+import type { StateDict } from '../weights/types.ts';
+import { gridSide, type ModelConfig } from './config.ts';
+import { decoderParamSpecs } from './decoder.ts';
+import type { ParamMap, ParamSpec } from './types.ts';
+
+/**
+ * Keys the encoder forward never reads (kept so that export is complete): variables created non-trainable, so that
+ * tf.variableGrads() without a list, or an optimizer, does not ask for their (missing) gradient.
+ */
+const UNUSED_BY_FORWARD = new Set(['fc_norm.weight', 'fc_norm.bias']);
+
+/** Every encoder key and its shape for the config (models/CANONICAL_KEYS.md, the inflated grid and kernel). */
+export function expectedEncoderShapes(config: ModelConfig): Map<string, number[]> {
+  const e = config.encoder;
+  const D = e.embedDim;
+  const H = Math.round(e.mlpRatio * D);
+  const g = gridSide(config);
+  const prefix = (e.hasClsToken ? 1 : 0) + (e.hasDistToken ? 1 : 0);
+  const R = (2 * g - 1) * (2 * g - 1) + 3;
+  const s = new Map<string, number[]>();
+  if (e.hasClsToken) s.set('cls_token', [1, 1, D]);
+  if (e.hasDistToken) s.set('dist_token', [1, 1, D]);
+  if (e.absPosEmbed) s.set('pos_embed', [1, prefix + g * g, D]);
+  s.set('patch_embed.proj.weight', [D, config.inChans, config.T, e.patchSize, e.patchSize]);
+  s.set('patch_embed.proj.bias', [D]);
+  if (e.relPosBias === 'shared') s.set('rel_pos_bias.relative_position_bias_table', [R, e.numHeads]);
+  for (let i = 0; i < e.depth; i++) {
+    const p = `blocks.${i}.`;
+    for (const n of ['norm1', 'norm2']) for (const leaf of ['weight', 'bias']) s.set(`${p}${n}.${leaf}`, [D]);
+    s.set(`${p}attn.qkv.weight`, [3 * D, D]);
+    if (e.qkvBias === 'qkv') s.set(`${p}attn.qkv.bias`, [3 * D]);
+    if (e.qkvBias === 'qv') {
+      s.set(`${p}attn.q_bias`, [D]);
+      s.set(`${p}attn.v_bias`, [D]);
+    }
+    if (e.relPosBias === 'per-layer') s.set(`${p}attn.relative_position_bias_table`, [R, e.numHeads]);
+    s.set(`${p}attn.proj.weight`, [D, D]);
+    s.set(`${p}attn.proj.bias`, [D]);
+    s.set(`${p}mlp.fc1.weight`, [H, D]);
+    s.set(`${p}mlp.fc1.bias`, [H]);
+    s.set(`${p}mlp.fc2.weight`, [D, H]);
+    s.set(`${p}mlp.fc2.bias`, [D]);
+    if (e.layerScale) {
+      const [a, b] = e.family === 'beit' ? ['gamma_1', 'gamma_2'] : ['ls1.gamma', 'ls2.gamma'];
+      s.set(`${p}${a}`, [D]);
+      s.set(`${p}${b}`, [D]);
+    }
+  }
+  for (const leaf of ['weight', 'bias']) s.set(`${e.fcNorm ? 'fc_norm' : 'norm'}.${leaf}`, [D]);
+  return s;
+}
+
+/** Every decoder parameter name starts with this. */
+export const DECODER_PREFIX = 'decode_head.';
+
+const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
+
+function toFloat32(t: HostTensor, key: string): Float32Array {
+  if (t.dtype !== 'float32' && t.dtype !== 'float64') throw new Error(`params: '${key}' must be float32 or float64, found ${t.dtype}`);
+  return t.data instanceof Float32Array ? t.data : Float32Array.from(t.data);
+}
+
+/** Encoder variables from a canonical state dict; strict: every missing key, unknown key or shape mismatch is an error. */
+export function encoderParams(config: ModelConfig, state: StateDict): ParamMap {
+  const expected = expectedEncoderShapes(config);
+  const missing = [...expected.keys()].filter((k) => !state.has(k));
+  const unknown = [...state.keys()].filter((k) => !expected.has(k));
+  if (missing.length || unknown.length) {
+    const list = (ks: string[]): string => ks.slice(0, 20).join(', ') + (ks.length > 20 ? ` (+${ks.length - 20} more)` : '');
+    throw new Error(`params: encoder state does not match the config${missing.length ? `; missing: ${list(missing)}` : ''}${unknown.length ? `; unknown: ${list(unknown)}` : ''}`);
+  }
+  const params: ParamMap = new Map();
+  for (const [key, shape] of expected) {
+    const t = state.get(key) as HostTensor;
+    if (!sameShape(t.shape, shape)) throw new Error(`params: '${key}' has shape [${t.shape.join(', ')}], the config needs [${shape.join(', ')}]`);
+    params.set(key, tf.variable(tf.tensor(toFloat32(t, key), shape, 'float32'), !UNUSED_BY_FORWARD.has(key)));
+  }
+  return params;
+}
+
+function initValues(spec: ParamSpec, rng: Rng): Float32Array {
+  const n = spec.shape.reduce((a, b) => a * b, 1);
+  const out = new Float32Array(n);
+  const init = spec.init;
+  if (init.kind === 'ones') out.fill(1);
+  else if (init.kind === 'he' || init.kind === 'normal') {
+    const std = init.kind === 'he' ? Math.sqrt(2 / init.fanIn) : init.std;
+    for (let i = 0; i < n; i++) out[i] = std * rng.normal();
+  }
+  return out;
+}
+
+/** Fresh decoder variables (He normal convs, zero biases, unit norms, std 0.01 classifier) from seed. */
+export function decoderParams(config: ModelConfig, seed = 0): ParamMap {
+  const rng = makeRng(seed);
+  const params: ParamMap = new Map();
+  for (const [key, spec] of decoderParamSpecs(config)) params.set(key, tf.variable(tf.tensor(initValues(spec, rng), spec.shape, 'float32')));
+  return params;
+}
+
+/** Decoder variables from the `decode_head.*` entries of a state dict (a saved model); strict like encoderParams. */
+export function loadDecoderParams(config: ModelConfig, state: StateDict): ParamMap {
+  const specs = decoderParamSpecs(config);
+  const given = [...state.keys()].filter((k) => k.startsWith(DECODER_PREFIX));
+  const missing = [...specs.keys()].filter((k) => !state.has(k));
+  const unknown = given.filter((k) => !specs.has(k));
+  if (missing.length || unknown.length) {
+    throw new Error(`params: decoder state does not match the '${config.decoder}' head${missing.length ? `; missing: ${missing.slice(0, 20).join(', ')}` : ''}${unknown.length ? `; unknown: ${unknown.slice(0, 20).join(', ')}` : ''}`);
+  }
+  const params: ParamMap = new Map();
+  for (const [key, spec] of specs) {
+    const t = state.get(key) as HostTensor;
+    if (!sameShape(t.shape, spec.shape)) throw new Error(`params: '${key}' has shape [${t.shape.join(', ')}], the config needs [${spec.shape.join(', ')}]`);
+    params.set(key, tf.variable(tf.tensor(toFloat32(t, key), spec.shape, 'float32')));
+  }
+  return params;
+}
+
+/**
+ * All parameters of a model. `state` holds the encoder under canonical names (inflated to the config: kernel
+ * [D, C_in, T, P, P], grid imgSize / P) and, for a saved model (toStateDict), the decoder under `decode_head.*`:
+ * a decoder present in the state is loaded, otherwise a fresh one is initialised from seed.
+ * With state = null only a fresh decoder is created; the caller adds the encoder (mergeParams(encoderParams(…), …)).
+ */
+export function createParams(config: ModelConfig, state: StateDict | null, seed = 0): ParamMap {
+  if (!state) return decoderParams(config, seed);
+  const encoderState: StateDict = new Map([...state].filter(([k]) => !k.startsWith(DECODER_PREFIX)));
+  const hasDecoder = encoderState.size < state.size;
+  const encoder = encoderParams(config, encoderState);
+  return mergeParams(encoder, hasDecoder ? loadDecoderParams(config, state) : decoderParams(config, seed));
+}
+
+/** One map from several with disjoint keys (a duplicate key is an error). */
+export function mergeParams(...maps: ParamMap[]): ParamMap {
+  const out: ParamMap = new Map();
+  for (const m of maps) {
+    for (const [k, v] of m) {
+      if (out.has(k)) throw new Error(`params: duplicate parameter '${k}'`);
+      out.set(k, v);
+    }
+  }
+  return out;
+}
+
+/** The parameters back on the host, float32, same names and PyTorch layouts (for export / checkpoints). */
+export function toStateDict(params: ParamMap): StateDict {
+  const out: StateDict = new Map();
+  for (const [k, v] of params) out.set(k, { dtype: 'float32', shape: [...v.shape], data: Float32Array.from(v.dataSync() as Float32Array) });
+  return out;
+}
+
+/** Disposes every variable of the map. */
+export function disposeParams(params: ParamMap): void {
+  for (const v of params.values()) v.dispose();
+}
+
+/** Trainable variables in map order (the list for tf.variableGrads / an optimizer). */
+export const trainableVars = (params: ParamMap): tf.Variable[] => [...params.values()].filter((v) => v.trainable);
+
+const NO_DECAY_RULES: RegExp[] = [
+  /(^|\.)bias$/, // every bias
+  /(^|\.)(q|v)_bias$/, // BEiT's q/v biases
+  /(^|\.)(norm\d?|fc_norm)\.weight$/, // LayerNorms (encoder and decoder channel norms)
+  /^(pos_embed|cls_token|dist_token)$/,
+  /relative_position_bias_table$/,
+  /(^|\.)(ls[12]\.gamma|gamma_[12])$/, // layer scale
+];
+
+/** True for parameters without weight decay (biases, norms, position/prefix tokens, relative bias tables, layer scale). */
+export const isNoDecay = (name: string): boolean => NO_DECAY_RULES.some((r) => r.test(name));
