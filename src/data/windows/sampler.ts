@@ -1,0 +1,163 @@
+// Training/validation batches of slice windows: candidate slices per case, foreground-favouring seeded
+// sampling, split by case (or by slab for a single case), resize + augmentation. Pure, typed arrays.
+import type { Volume } from '../../nifti/types.ts';
+import { suggestPreset, type IntensityPreset, type PresetId, type Range } from '../intensity.ts';
+import { augment, DEFAULT_AUGMENT, type AugmentOptions } from './augment.ts';
+import { resizeBilinear, resizeNearest } from './resize.ts';
+import { makeRng } from './rng.ts';
+import { channelRanges, checkSameGrid, foregroundCounts, labelSlice, planeOf, sliceWindow, type SliceAxis } from './window.ts';
+
+export interface SamplerCase {
+  id: string;
+  volume: Volume;
+  label: Volume;
+  split: 'train' | 'val';
+  /** Intensity range per channel; computed once from `opts.preset` when absent. */
+  ranges?: Range[];
+}
+
+export interface SamplerOptions {
+  /** Voxel axis the windows run along (2 = axial on a RAS+ grid). */
+  axis: SliceAxis;
+  /** Slices per window (odd; 5 in the paper, 1 for the 2D baseline). */
+  T: number;
+  /** In-plane side after resizing. */
+  size: number;
+  /** Windows per training batch. */
+  batch: number;
+  seed: number;
+  /** Share of training draws taken among slices with foreground (when any exist). */
+  foregroundFraction?: number;
+  /** Intensity preset for cases without `ranges`; default: `suggestPreset` of each volume. */
+  preset?: IntensityPreset | PresetId;
+  /** Training augmentations; false for none. Default: the reference settings. */
+  augment?: AugmentOptions | false;
+  /** Share of slices held out when a single case is split by slab (default 0.2). */
+  valFraction?: number;
+}
+
+export interface SliceRef { caseId: string; index: number }
+
+/** A batch: x [B, T, S, S, C] (C fastest), y [B, S, S] labels of the centre slices, in-plane layout as `planeOf`. */
+export interface Batch {
+  x: Float32Array;
+  y: Int32Array;
+  ids: string[];
+  refs: SliceRef[];
+  shape: [B: number, T: number, S: number, S: number, C: number];
+}
+
+export interface Sampler {
+  /** The next training batch (always `batch` windows, augmented). */
+  next(): Batch;
+  /** Validation windows in case/slice order, not augmented; the last batch may be smaller. */
+  validation(batch?: number): Generator<Batch>;
+  train: SliceRef[];
+  val: SliceRef[];
+  /** Foreground voxels per slice along the axis, per case id. */
+  foreground: Map<string, Int32Array>;
+  channels: number;
+  /** What the sampler decided (split, ranges, foreground share), for the log. */
+  notes: string[];
+}
+
+interface Prepared { c: SamplerCase; ranges: Range[]; H: number; W: number; depth: number }
+
+const refId = (r: SliceRef) => `${r.caseId}:${r.index}`;
+const range = (a: number, b: number) => Array.from({ length: Math.max(0, b - a) }, (_, i) => a + i);
+
+export function makeSampler(cases: readonly SamplerCase[], opts: SamplerOptions): Sampler {
+  const { axis, T, size, batch } = opts;
+  const fgFrac = opts.foregroundFraction ?? 0.7;
+  const aug = opts.augment === undefined ? DEFAULT_AUGMENT : opts.augment;
+  if (cases.length === 0) throw new Error('makeSampler: no cases.');
+  if (!(Number.isInteger(size) && size >= 1)) throw new Error(`makeSampler: size = ${size}, expected an integer ≥ 1.`);
+  if (!(Number.isInteger(batch) && batch >= 1)) throw new Error(`makeSampler: batch = ${batch}, expected an integer ≥ 1.`);
+  if (!(Number.isInteger(T) && T >= 1 && T % 2 === 1)) throw new Error(`makeSampler: T = ${T}, expected an odd integer ≥ 1.`);
+  if (!(fgFrac >= 0 && fgFrac <= 1)) throw new Error(`makeSampler: foregroundFraction = ${fgFrac}, expected 0…1.`);
+  const notes: string[] = [];
+  const channels = cases[0].volume.channels;
+  const ids = new Set<string>();
+  const byId = new Map<string, Prepared>();
+  const foreground = new Map<string, Int32Array>();
+  for (const c of cases) {
+    if (ids.has(c.id)) throw new Error(`makeSampler: case id '${c.id}' appears twice.`);
+    ids.add(c.id);
+    checkSameGrid(c.volume, c.label);
+    if (c.volume.channels !== channels) {
+      throw new Error(`makeSampler: ${c.volume.name} has ${c.volume.channels} channel(s), ${cases[0].volume.name} has ${channels}.`);
+    }
+    const preset = opts.preset ?? suggestPreset(c.volume).preset;
+    const ranges = c.ranges ?? channelRanges(c.volume, preset);
+    const p = planeOf(c.volume.dims, axis);
+    byId.set(c.id, { c, ranges, H: p.H, W: p.W, depth: p.depth });
+    foreground.set(c.id, foregroundCounts(c.label, axis));
+    if (!c.ranges) notes.push(`${c.id}: intensities ${ranges.map((r) => `${fmt(r.low)}…${fmt(r.high)}`).join(', ')} → 0…1 (${typeof preset === 'string' ? preset : preset.id}).`);
+  }
+
+  // Split: by case; a single case with none for validation is split by slab along the axis.
+  const train: SliceRef[] = [], val: SliceRef[] = [];
+  const trainCases = cases.filter((c) => c.split === 'train');
+  const valCases = cases.filter((c) => c.split === 'val');
+  if (trainCases.length === 0) throw new Error('makeSampler: no training case (every case has split "val").');
+  if (valCases.length === 0 && cases.length === 1) {
+    const c = cases[0];
+    const depth = byId.get(c.id)!.depth;
+    const nVal = Math.max(1, Math.round((opts.valFraction ?? 0.2) * depth));
+    const trainEnd = depth - nVal - T; // exclusive; a gap of T slices so no window spans both parts
+    if (trainEnd < 1) throw new Error(`makeSampler: ${c.id} has ${depth} slices along axis ${axis}, too few to hold out ${nVal} with a gap of ${T}.`);
+    for (const i of range(0, trainEnd)) train.push({ caseId: c.id, index: i });
+    for (const i of range(depth - nVal, depth)) val.push({ caseId: c.id, index: i });
+    notes.push(`${c.id} is the only labelled case: validation is the slab of slices ${depth - nVal}…${depth - 1} along axis ${axis} ` +
+      `(last ${nVal} of ${depth}), training slices 0…${trainEnd - 1}; a gap of ${T} slices keeps windows apart.`);
+  } else {
+    for (const c of trainCases) for (const i of range(0, byId.get(c.id)!.depth)) train.push({ caseId: c.id, index: i });
+    for (const c of valCases) for (const i of range(0, byId.get(c.id)!.depth)) val.push({ caseId: c.id, index: i });
+    notes.push(valCases.length === 0
+      ? `No validation case among ${cases.length}: nothing is held out.`
+      : `Split by case: ${trainCases.length} training, ${valCases.length} validation.`);
+  }
+  const withFg = train.filter((r) => foreground.get(r.caseId)![r.index] > 0);
+  notes.push(`${withFg.length} of ${train.length} training slices hold foreground; ${Math.round(fgFrac * 100)} % of draws come from them` +
+    (withFg.length === 0 ? ' (none: draws are uniform).' : '.'));
+
+  const rng = makeRng(opts.seed);
+  const windowLen = T * size * size * channels;
+
+  /** Window and label of one slice, resized to size×size (augmented with the sampler's stream when asked), into batch slot b. */
+  const load = (ref: SliceRef, x: Float32Array, y: Int32Array, b: number, augmentWith: boolean): void => {
+    const p = byId.get(ref.caseId)!;
+    const win = sliceWindow(p.c.volume, axis, ref.index, T, { ranges: p.ranges });
+    let wx = resizeBilinear(win, [T, p.H, p.W, channels], size, size);
+    let wy = resizeNearest(labelSlice(p.c.label, axis, ref.index), [1, p.H, p.W, 1], size, size);
+    if (augmentWith && aug) ({ x: wx, y: wy } = augment(wx, wy, { T, size, C: channels }, rng, aug));
+    x.set(wx, b * windowLen);
+    y.set(wy, b * size * size);
+  };
+
+  const assemble = (refs: SliceRef[], augmentWith: boolean): Batch => {
+    const B = refs.length;
+    const x = new Float32Array(B * windowLen), y = new Int32Array(B * size * size);
+    refs.forEach((r, b) => load(r, x, y, b, augmentWith));
+    return { x, y, ids: refs.map(refId), refs, shape: [B, T, size, size, channels] };
+  };
+
+  return {
+    next() {
+      const refs: SliceRef[] = [];
+      for (let b = 0; b < batch; b++) {
+        const pool = withFg.length > 0 && rng.chance(fgFrac) ? withFg : train;
+        refs.push(pool[rng.int(pool.length)]);
+      }
+      return assemble(refs, true);
+    },
+    *validation(vb = batch) {
+      for (let i = 0; i < val.length; i += vb) yield assemble(val.slice(i, i + vb), false);
+    },
+    train, val, foreground, channels, notes,
+  };
+}
+
+function fmt(v: number): string {
+  return Number.isInteger(v) ? String(v) : v.toPrecision(4);
+}
