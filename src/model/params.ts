@@ -58,11 +58,16 @@ export function expectedEncoderShapes(config: ModelConfig): Map<string, number[]
 /** Every decoder parameter name starts with this. */
 export const DECODER_PREFIX = 'decode_head.';
 
+/** A variable holding a copy of data (the temporary tensor it is made from is disposed). */
+function newVariable(data: Float32Array, shape: number[], trainable = true): tf.Variable {
+  return tf.tidy(() => tf.variable(tf.tensor(data, shape, 'float32'), trainable));
+}
+
 const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
 
 function toFloat32(t: HostTensor, key: string): Float32Array {
   if (t.dtype !== 'float32' && t.dtype !== 'float64') throw new Error(`params: '${key}' must be float32 or float64, found ${t.dtype}`);
-  return t.data instanceof Float32Array ? t.data : Float32Array.from(t.data);
+  return Float32Array.from(t.data); // a copy: the cpu backend would otherwise keep the caller's array as its storage
 }
 
 /** Encoder variables from a canonical state dict; strict: every missing key, unknown key or shape mismatch is an error. */
@@ -78,7 +83,7 @@ export function encoderParams(config: ModelConfig, state: StateDict): ParamMap {
   for (const [key, shape] of expected) {
     const t = state.get(key) as HostTensor;
     if (!sameShape(t.shape, shape)) throw new Error(`params: '${key}' has shape [${t.shape.join(', ')}], the config needs [${shape.join(', ')}]`);
-    params.set(key, tf.variable(tf.tensor(toFloat32(t, key), shape, 'float32'), !UNUSED_BY_FORWARD.has(key)));
+    params.set(key, newVariable(toFloat32(t, key), shape, !UNUSED_BY_FORWARD.has(key)));
   }
   return params;
 }
@@ -99,7 +104,7 @@ function initValues(spec: ParamSpec, rng: Rng): Float32Array {
 export function decoderParams(config: ModelConfig, seed = 0): ParamMap {
   const rng = makeRng(seed);
   const params: ParamMap = new Map();
-  for (const [key, spec] of decoderParamSpecs(config)) params.set(key, tf.variable(tf.tensor(initValues(spec, rng), spec.shape, 'float32')));
+  for (const [key, spec] of decoderParamSpecs(config)) params.set(key, newVariable(initValues(spec, rng), spec.shape));
   return params;
 }
 
@@ -116,7 +121,7 @@ export function loadDecoderParams(config: ModelConfig, state: StateDict): ParamM
   for (const [key, spec] of specs) {
     const t = state.get(key) as HostTensor;
     if (!sameShape(t.shape, spec.shape)) throw new Error(`params: '${key}' has shape [${t.shape.join(', ')}], the config needs [${spec.shape.join(', ')}]`);
-    params.set(key, tf.variable(tf.tensor(toFloat32(t, key), spec.shape, 'float32')));
+    params.set(key, newVariable(toFloat32(t, key), spec.shape));
   }
   return params;
 }
