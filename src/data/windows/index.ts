@@ -1,7 +1,7 @@
 // Public API of the slice-window package: windows, resizing, augmentation, seeded sampling of batches.
 export { channelRanges, checkSameGrid, foregroundCounts, labelSlice, planeOf, sliceWindow, windowIndices } from './window.ts';
 export type { Plane, SliceAxis, WindowOptions } from './window.ts';
-export { nearestTaps, resizeBilinear, resizeNearest, type StackShape } from './resize.ts';
+export { nearestTaps, resizeArea, resizeBilinear, resizeNearest, type StackShape } from './resize.ts';
 export { applyAugment, augment, DEFAULT_AUGMENT, drawAugment, NO_AUGMENT } from './augment.ts';
 export type { AugmentDraw, AugmentOptions, WindowShape } from './augment.ts';
 export { makeSampler, type Batch, type Sampler, type SamplerCase, type SamplerOptions, type SliceRef } from './sampler.ts';

@@ -1,6 +1,6 @@
 // Tests for in-plane resizing: hand-computed cases, PyTorch interpolate numbers, round trips, errors.
 import { describe, expect, it } from 'vitest';
-import { nearestTaps, resizeBilinear, resizeNearest } from './resize.ts';
+import { nearestTaps, resizeArea, resizeBilinear, resizeNearest } from './resize.ts';
 import { maxAbsDiff } from './testutil.ts';
 
 /** The inputs of the PyTorch script below: value (y, x, c) = (((y·W + x)·C + c)·7 mod 11)/3, layout [H, W, C]. */
@@ -10,12 +10,14 @@ function grid(h: number, w: number, c: number): Float32Array {
 
 // Produced with torch 1.13 (/usr/bin/python3):
 //   t = grid(h, w, c).permute(2, 0, 1)[None]
-//   F.interpolate(t, size=(oh, ow), mode='bilinear', align_corners=False)  (or mode='nearest-exact')
+//   F.interpolate(t, size=(oh, ow), mode='bilinear', align_corners=False)  (or mode='nearest-exact' / 'area')
 //   back to [oh, ow, c], flattened, rounded to 7 decimals.
 const TORCH = {
   bilinear_3x4x1_to_5x7: [0.0, 0.8333334, 2.1666667, 1.6666665, 1.166667, 2.5000002, 3.3333333, 0.8000001, 1.1095238, 1.6047618, 1.7333333, 1.861905, 2.3571429, 2.6666667, 1.9999999, 1.5238093, 0.7619048, 1.8333335, 2.9047618, 2.1428568, 1.6666665, 0.9999999, 1.3095238, 1.8047622, 1.9333334, 1.9047617, 1.1428567, 0.6666666, 0.3333333, 1.1666667, 2.5000002, 1.9999999, 1.2380952, 0.4761903, 0.0],
   bilinear_4x6x2_to_3x2: [1.388889, 3.1111109, 0.7222223, 2.4444444, 2.6666665, 1.3333333, 2.0, 0.6666666, 0.8888888, 2.6111114, 0.2222221, 1.9444447],
   bilinear_2x3x1_to_6x6: [0.0, 0.5833333, 1.75, 2.0, 1.3333333, 1.0, 0.0, 0.5833334, 1.75, 2.0, 1.3333334, 1.0, 1.1111112, 1.388889, 1.9444444, 1.8888888, 1.2222222, 0.8888889, 2.2222223, 2.1944444, 2.1388888, 1.7777777, 1.111111, 0.7777778, 3.3333333, 2.9999998, 2.3333333, 1.6666666, 1.0, 0.6666667, 3.3333333, 3.0, 2.3333333, 1.6666666, 1.0, 0.6666667],
+  area_5x7x1_to_2x3: [1.5555555, 1.7407408, 1.5185186, 1.6296296, 1.8148149, 1.5925926],
+  area_6x4x2_to_4x3: [0.6666667, 2.0833333, 1.6666667, 1.25, 2.6666665, 1.3333333, 1.0, 1.5000001, 2.0, 0.6666667, 2.0833333, 1.6666667, 1.6666667, 1.25, 2.6666665, 1.3333333, 1.8333333, 2.3333335, 2.0, 0.6666667, 2.0833333, 1.6666667, 1.25, 2.6666665],
   nearest_3x4x1_to_5x7: [0.0, 0.0, 2.3333333, 1.0, 1.0, 3.3333333, 3.3333333, 0.0, 0.0, 2.3333333, 1.0, 1.0, 3.3333333, 3.3333333, 2.0, 2.0, 0.6666667, 3.0, 3.0, 1.6666666, 1.6666666, 0.3333333, 0.3333333, 2.6666667, 1.3333334, 1.3333334, 0.0, 0.0, 0.3333333, 0.3333333, 2.6666667, 1.3333334, 1.3333334, 0.0, 0.0],
   nearest_5x3x2_to_2x4: [3.0, 1.6666666, 0.3333333, 2.6666667, 0.3333333, 2.6666667, 1.3333334, 0.0, 1.6666666, 0.3333333, 2.6666667, 1.3333334, 2.6666667, 1.3333334, 0.0, 2.3333333],
 };
@@ -62,6 +64,19 @@ describe('resizeBilinear', () => {
     expect(() => resizeBilinear(new Float32Array(5), [1, 2, 2, 1], 3, 3)).toThrow(/5 values, expected N·H·W·C = 1·2·2·1 = 4/);
     expect(() => resizeBilinear(new Float32Array(4), [1, 2, 2, 1], 0, 3)).toThrow(/outH = 0/);
     expect(() => resizeBilinear(new Float32Array(4), [1, 2, 2, 1], 3, 3, new Float32Array(2))).toThrow(/out has 2 values, expected 9/);
+  });
+});
+
+describe('resizeArea', () => {
+  it('averages whole blocks when the factor is an integer', () => {
+    expect(Array.from(resizeArea([1, 2, 3, 6], [1, 2, 2, 1], 1, 1))).toEqual([3]);
+    expect(Array.from(resizeArea([0, 2, 4, 8, 1, 1], [1, 1, 6, 1], 1, 3))).toEqual([1, 6, 1]);
+  });
+
+  it('agrees with torch interpolate(mode="area") (overlapping bins too)', () => {
+    expect(maxAbsDiff(resizeArea(grid(5, 7, 1), [1, 5, 7, 1], 2, 3), TORCH.area_5x7x1_to_2x3)).toBeLessThan(1e-6);
+    expect(maxAbsDiff(resizeArea(grid(6, 4, 2), [1, 6, 4, 2], 4, 3), TORCH.area_6x4x2_to_4x3)).toBeLessThan(1e-6);
+    expect(() => resizeArea(new Float32Array(3), [1, 2, 2, 1], 1, 1)).toThrow(/resizeArea: data has 3 values/);
   });
 });
 

@@ -1,5 +1,5 @@
-// In-plane resizing of [N, H, W, C] stacks: bilinear (half-pixel centres) for images and probabilities,
-// nearest (half-pixel centres) for labels — used to bring slices to size×size and predictions back. Pure.
+// In-plane resizing of [N, H, W, C] stacks: bilinear (half-pixel centres) for images and probabilities, area
+// (adaptive average) for shrinking images, nearest (half-pixel centres) for labels — to size×size and back. Pure.
 import { allocVoxels, dtypeOf, type VoxelArray } from '../../core/types.ts';
 
 /** [N, H, W, C], C fastest: value (n, y, x, c) at ((n·H + y)·W + x)·C + c. */
@@ -88,6 +88,50 @@ export function resizeNearest<T extends VoxelArray>(src: T, shape: StackShape, o
       for (let x = 0; x < outW; x++) {
         const s = (row + ix[x]) * c, d = (o + x) * c;
         for (let k = 0; k < c; k++) res[d + k] = src[s + k];
+      }
+    }
+  }
+  return res;
+}
+
+/** Source rows [start, end) averaged into each output index: adaptive average pooling (PyTorch 'area'). */
+function areaBins(inSize: number, outSize: number): { start: Int32Array; end: Int32Array } {
+  const start = new Int32Array(outSize), end = new Int32Array(outSize);
+  for (let d = 0; d < outSize; d++) {
+    start[d] = Math.floor((d * inSize) / outSize);
+    end[d] = Math.ceil(((d + 1) * inSize) / outSize);
+  }
+  return { start, end };
+}
+
+/**
+ * Area resize (PyTorch `interpolate(mode='area')` = adaptive average pooling): each output pixel is the mean of the
+ * input pixels in [⌊d·in/out⌋, ⌈(d+1)·in/out⌉) on both axes. The reference pipeline resizes images this way;
+ * unlike bilinear it does not alias when shrinking by a large factor (e.g. 512 → 128).
+ */
+export function resizeArea(
+  src: ArrayLike<number>, shape: StackShape, outH: number, outW: number, out?: Float32Array,
+): Float32Array {
+  checkShape('resizeArea', src.length, shape, outH, outW);
+  const [n, h, w, c] = shape;
+  const len = n * outH * outW * c;
+  const res = out ?? new Float32Array(len);
+  if (res.length !== len) throw new Error(`resizeArea: out has ${res.length} values, expected ${len}.`);
+  const by = areaBins(h, outH), bx = areaBins(w, outW);
+  const acc = new Float64Array(c);
+  for (let b = 0; b < n; b++) {
+    for (let y = 0; y < outH; y++) {
+      for (let x = 0; x < outW; x++) {
+        acc.fill(0);
+        for (let sy = by.start[y]; sy < by.end[y]; sy++) {
+          for (let sx = bx.start[x]; sx < bx.end[x]; sx++) {
+            const s = ((b * h + sy) * w + sx) * c;
+            for (let k = 0; k < c; k++) acc[k] += src[s + k];
+          }
+        }
+        const count = (by.end[y] - by.start[y]) * (bx.end[x] - bx.start[x]);
+        const o = ((b * outH + y) * outW + x) * c;
+        for (let k = 0; k < c; k++) res[o + k] = acc[k] / count;
       }
     }
   }

@@ -2,7 +2,7 @@
 // determinism, errors — on generated cases and the Colin27 2 mm sample.
 import { describe, expect, it } from 'vitest';
 import type { Vec3 } from '../../core/types.ts';
-import { resizeBilinear, resizeNearest } from './resize.ts';
+import { resizeArea, resizeBilinear, resizeNearest } from './resize.ts';
 import { makeSampler, type SamplerCase } from './sampler.ts';
 import { colin27, makeVolume } from './testutil.ts';
 import { labelSlice, sliceWindow } from './window.ts';
@@ -76,6 +76,14 @@ describe('makeSampler batches', () => {
       expect(b.y.subarray(i * 64, (i + 1) * 64)).toEqual(lab);
       expect(b.ids[i]).toBe(`a:${r.index}`);
     });
+  });
+
+  it('resizes images by area when asked', () => {
+    const c = synth('a', 'train', [12, 10, 20], [3]);
+    const s = makeSampler([c], { ...base, size: 5, augment: false, imageResize: 'area' });
+    const b = s.next();
+    const r = b.refs[0];
+    expect(b.x.subarray(0, 3 * 25)).toEqual(resizeArea(sliceWindow(c.volume, 2, r.index, 3, { ranges: c.ranges! }), [3, 10, 12, 1], 5, 5));
   });
 
   it('is deterministic per seed', () => {

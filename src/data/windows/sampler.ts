@@ -3,7 +3,7 @@
 import type { Volume } from '../../nifti/types.ts';
 import { suggestPreset, type IntensityPreset, type PresetId, type Range } from '../intensity.ts';
 import { augment, DEFAULT_AUGMENT, type AugmentOptions } from './augment.ts';
-import { resizeBilinear, resizeNearest } from './resize.ts';
+import { resizeArea, resizeBilinear, resizeNearest } from './resize.ts';
 import { makeRng } from './rng.ts';
 import { channelRanges, checkSameGrid, foregroundCounts, labelSlice, planeOf, sliceWindow, type SliceAxis } from './window.ts';
 
@@ -34,6 +34,11 @@ export interface SamplerOptions {
   augment?: AugmentOptions | false;
   /** Share of slices held out when a single case is split by slab (default 0.2). */
   valFraction?: number;
+  /**
+   * How images reach size×size (labels always by nearest): 'bilinear' (default) or 'area', the reference's choice,
+   * which averages instead of aliasing when shrinking a lot (e.g. 512 → 128).
+   */
+  imageResize?: 'bilinear' | 'area';
 }
 
 export interface SliceRef { caseId: string; index: number }
@@ -128,7 +133,7 @@ export function makeSampler(cases: readonly SamplerCase[], opts: SamplerOptions)
   const load = (ref: SliceRef, x: Float32Array, y: Int32Array, b: number, augmentWith: boolean): void => {
     const p = byId.get(ref.caseId)!;
     const win = sliceWindow(p.c.volume, axis, ref.index, T, { ranges: p.ranges });
-    let wx = resizeBilinear(win, [T, p.H, p.W, channels], size, size);
+    let wx = (opts.imageResize === 'area' ? resizeArea : resizeBilinear)(win, [T, p.H, p.W, channels], size, size);
     let wy = resizeNearest(labelSlice(p.c.label, axis, ref.index), [1, p.H, p.W, 1], size, size);
     if (augmentWith && aug) ({ x: wx, y: wy } = augment(wx, wy, { T, size, C: channels }, rng, aug));
     x.set(wx, b * windowLen);
