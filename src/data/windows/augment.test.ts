@@ -51,6 +51,11 @@ describe('applyAugment geometry', () => {
     const out = applyAugment(ones, lab, { T: 1, size: S, C: 1 }, { ...NONE, zoom: 0.5, zoomed: 2, offsetY: -1, offsetX: -1 });
     const inside = (q: number) => [5, 6, 9, 10].includes(q);
     for (let q = 0; q < S * S; q++) { expect(out.x[q]).toBe(inside(q) ? 1 : 0); expect(out.y[q]).toBe(inside(q) ? 3 : 0); }
+    // The padding is not shifted, with flips and rotation too.
+    const shifted = applyAugment(ones, lab, { T: 1, size: S, C: 1 }, { ...NONE, zoom: 0.5, zoomed: 2, offsetY: 0, offsetX: -1, flips: [false, true, false], rot90: 1, shift: 0.1 });
+    expect(Array.from(shifted.x).filter((v) => v === 0).length).toBe(12);
+    expect(Array.from(shifted.x).filter((v) => Math.abs(v - 1.1) < 1e-6).length).toBe(4);
+    expect(Array.from(shifted.x).map((v) => (v > 0 ? 1 : 0))).toEqual(Array.from(shifted.y).map((v) => (v > 0 ? 1 : 0)));
     // 2× zoom of a column ramp, cropped at column 4: bilinear taps of x = 0…3 at zoomed columns 4…7.
     const ramp = Float32Array.from({ length: S * S }, (_, q) => q % S);
     const z = applyAugment(ramp, lab, { T: 1, size: S, C: 1 }, { ...NONE, zoom: 2, zoomed: 8, offsetY: 0, offsetX: 4 });

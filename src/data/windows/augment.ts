@@ -97,7 +97,10 @@ function planeMap(size: number, flipH: boolean, flipW: boolean, k: number): Int3
   return map;
 }
 
-/** Applies a draw to an image window x [T, S, S, C] and its label y [S, S]; returns new arrays. */
+/**
+ * Applies a draw to an image window x [T, S, S, C] and its label y [S, S]; returns new arrays. Order as the
+ * reference: zoom, crop/pad, flips, rot90, shift (padding is zero in image and label and is not shifted).
+ */
 export function applyAugment(
   x: Float32Array, y: Int32Array, shape: WindowShape, d: AugmentDraw,
 ): { x: Float32Array; y: Int32Array } {
@@ -106,12 +109,14 @@ export function applyAugment(
   if (y.length !== S * S) throw new Error(`applyAugment: label has ${y.length} values, expected S·S = ${S * S}.`);
   // 1. zoom (bilinear image, nearest label) and crop/pad back to S×S
   let img = x, lab = y;
+  let inside: Uint8Array | null = null; // 1 where the zoomed image covers the output, 0 in the padding
   if (d.zoomed !== S || d.offsetY !== 0 || d.offsetX !== 0) {
     const Z = d.zoomed;
     const zi = Z === S ? x : resizeBilinear(x, [T, S, S, C], Z, Z);
     const zl = Z === S ? y : resizeNearest(y, [1, S, S, 1], Z, Z);
     img = new Float32Array(x.length);
     lab = new Int32Array(y.length);
+    inside = new Uint8Array(S * S);
     for (let r = 0; r < S; r++) {
       const sr = r + d.offsetY;
       if (sr < 0 || sr >= Z) continue;
@@ -119,6 +124,7 @@ export function applyAugment(
         const sc = c + d.offsetX;
         if (sc < 0 || sc >= Z) continue;
         lab[r * S + c] = zl[sr * Z + sc];
+        inside[r * S + c] = 1;
         for (let t = 0; t < T; t++) {
           const o = ((t * S + r) * S + c) * C, s = ((t * Z + sr) * Z + sc) * C;
           for (let k = 0; k < C; k++) img[o + k] = zi[s + k];
@@ -135,8 +141,9 @@ export function applyAugment(
     const st = d.flips[0] ? T - 1 - t : t;
     for (let q = 0; q < S * S; q++) {
       const o = (t * S * S + q) * C, s = (st * S * S + map[q]) * C;
-      // 3. intensity shift
-      for (let k = 0; k < C; k++) outX[o + k] = img[s + k] + d.shift;
+      // 3. intensity shift; NOTE: the padding stays 0, as the reference pads after shifting
+      const shift = inside && !inside[map[q]] ? 0 : d.shift;
+      for (let k = 0; k < C; k++) outX[o + k] = img[s + k] + shift;
     }
   }
   return { x: outX, y: outY };
