@@ -24,7 +24,7 @@ export function gelu(x: tf.Tensor): tf.Tensor {
 
 /**
  * nn.Conv2d (stride 1, padding k // 2, odd k) on NHWC x with a PyTorch weight [out, in, kh, kw]: 1×1 as a matMul,
- * otherwise tf.conv2d 'same' on the weight transposed to [kh, kw, in, out].
+ * otherwise k² shifted matMuls ('same' padding) on the weight transposed to [kh, kw, in, out].
  */
 export function conv2d(x: tf.Tensor4D, w: tf.Tensor, b: tf.Tensor | null): tf.Tensor4D {
   const [out, inDim, kh, kw] = w.shape;
@@ -34,9 +34,32 @@ export function conv2d(x: tf.Tensor4D, w: tf.Tensor, b: tf.Tensor | null): tf.Te
   if (kh === 1 && kw === 1) {
     y = linear(x, w.reshape([out, inDim]), null) as tf.Tensor4D;
   } else {
-    y = tf.conv2d(x, w.transpose([2, 3, 1, 0]) as tf.Tensor4D, 1, 'same');
+    y = shiftedMatMulConv(x, w);
   }
   return b ? y.add(b) : y;
+}
+
+/**
+ * A 'same' k×k convolution as k² shifted plain matMuls summed: y = Σ_(dy,dx) shift(x) · W[:, :, dy, dx]ᵀ.
+ * NOTE: tfjs's Conv2DBackpropFilter is pathologically slow on the cpu backend (11 s for a 32×32×64 3×3 layer,
+ * ~7 MFLOP/s) and missing on wasm (shared/PERF_NOTES.md); slices, pads and matMuls have fast gradients everywhere,
+ * and WebGPU runs the matMuls as well as its own conv kernels.
+ */
+function shiftedMatMulConv(x: tf.Tensor4D, w: tf.Tensor): tf.Tensor4D {
+  const [out, inDim, kh, kw] = w.shape;
+  const [B, H, W] = x.shape;
+  const ph = (kh - 1) / 2, pw = (kw - 1) / 2;
+  const xp = tf.pad(x, [[0, 0], [ph, ph], [pw, pw], [0, 0]]);
+  const wk = w.transpose([2, 3, 1, 0]); // [kh, kw, in, out]
+  let acc: tf.Tensor | null = null;
+  for (let dy = 0; dy < kh; dy++) {
+    for (let dx = 0; dx < kw; dx++) {
+      const patch = tf.slice(xp, [0, dy, dx, 0], [B, H, W, inDim]).reshape([B * H * W, inDim]);
+      const term = tf.matMul(patch, tf.slice(wk, [dy, dx, 0, 0], [1, 1, inDim, out]).reshape([inDim, out]));
+      acc = acc ? acc.add(term) : term;
+    }
+  }
+  return acc!.reshape([B, H, W, out]) as tf.Tensor4D;
 }
 
 /**

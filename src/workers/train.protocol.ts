@@ -29,6 +29,8 @@ export interface TrainConfig {
   /** Layer-wise learning-rate decay (1 = off). */
   layerDecay: number;
   backend?: BackendName;
+  /** Channels of the decoder's feature maps (default 64; 16 for micro encoders). */
+  decoderWidth?: number;
 }
 
 /** A case's volumes as the worker needs them (canonical grid). */
