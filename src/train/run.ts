@@ -97,6 +97,8 @@ export class TrainingRun {
     const schedule = { baseLr: cfg.lr, totalSteps: Math.max(1, cfg.steps), warmupSteps: Math.min(cfg.warmupSteps, Math.max(0, cfg.steps - 1)), decay: cfg.schedule };
     while (this.step < cfg.steps) {
       // --- pause / stop between steps ------------------------------------------------------------------
+      // Yield to the event loop so pause/stop messages are handled (the cpu backend resolves data() in a microtask).
+      await new Promise<void>((r) => setTimeout(r, 0));
       while (this.state === 'paused') await new Promise<void>((r) => (this.wake = r));
       if (this.state === 'stopped') break;
 
