@@ -67,7 +67,9 @@ export function segLoss(logits: tf.Tensor, labels: tf.Tensor, opts: LossOptions 
   check(logits, labels);
   const kind = opts.kind ?? 'dice-focal';
   const K = logits.shape[3] as number;
-  const onehot = tf.oneHot(labels as tf.Tensor3D, K).toFloat();
+  // NOTE: float one-hot straight from oneHot: tfjs-webgpu 4.22 turns an int32 one-hot's cast + transpose into an
+  // invalid shader (i32 read as f32 in TransposeProgram), which poisons the step with NaN.
+  const onehot = tf.oneHot(labels as tf.Tensor3D, K, 1, 0, 'float32');
   const logProbs = tf.logSoftmax(logits, -1);
   if (kind === 'ce') return crossEntropy(logProbs, onehot);
   const dice = diceLoss(tf.exp(logProbs), onehot, opts.ignoreBackground ?? false, opts.smooth ?? 1e-5);

@@ -6,6 +6,7 @@ import type { ConvertPhase, ConvertedEncoder } from '../workers/weights.protocol
 import type { InflationStrategy } from '../weights/types.ts';
 import { DEFAULT_HUB } from '../weights/hub.ts';
 import type { BackendInfo } from '../train/backend.ts';
+import type { RunState, TrainConfig, TrainEvent } from '../workers/train.protocol.ts';
 
 export type Split = 'train' | 'val';
 
@@ -91,10 +92,35 @@ export interface ModelSlice {
   encoder: ConvertedEncoder | null;
 }
 
+export interface StepPoint { step: number; loss: number; lr: number; ms: number; samplesPerSec: number; numTensors: number; numBytes: number }
+export interface ValidationPoint { step: number; dice: number[]; meanDice: number }
+export type Evaluation = Extract<TrainEvent, { type: 'evaluated' }>['results'];
+
 export interface TrainSlice {
   /** What the training worker runs on, once probed. */
   backend: BackendInfo | null;
+  trainConfig: TrainConfig;
+  run: {
+    state: RunState | 'idle';
+    message?: string;
+    totalSteps: number;
+    steps: StepPoint[];
+    validations: ValidationPoint[];
+    preview?: Extract<TrainEvent, { type: 'preview' }>;
+    notes: string[];
+    evaluation?: Evaluation;
+    evaluating?: boolean;
+  };
 }
+
+export const initialTrain = (): TrainSlice => ({
+  backend: null,
+  trainConfig: {
+    steps: 200, batch: 2, lr: 1e-4, weightDecay: 0.05, warmupSteps: 20, schedule: 'linear', loss: 'dice-focal', ignoreBackground: false,
+    augment: true, seed: 0, valEvery: 50, axis: 2, clip: 1, layerDecay: 1,
+  },
+  run: { state: 'idle', totalSteps: 0, steps: [], validations: [], notes: [] },
+});
 
 export const initialModel = (): ModelSlice => ({
   modelOptions: { strategy: 'center', T: 5, inChans: 1, imgSize: 224, hubBaseUrl: DEFAULT_HUB },
@@ -117,7 +143,7 @@ export const initialViewer = (): ViewerSlice => ({
   hidden: [],
 });
 
-export const useStore = create<AppState>()(() => ({ ...initialDataset(), ...initialViewer(), ...initialModel(), backend: null, notices: [] }));
+export const useStore = create<AppState>()(() => ({ ...initialDataset(), ...initialViewer(), ...initialModel(), ...initialTrain(), notices: [] }));
 
 export const getState = useStore.getState;
 export const setState = useStore.setState;

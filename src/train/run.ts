@@ -66,6 +66,14 @@ export class TrainingRun {
     return this.sampler.notes;
   }
 
+  get axis(): 0 | 1 | 2 {
+    return this.cfg.axis;
+  }
+
+  get batch(): number {
+    return this.cfg.batch;
+  }
+
   private setState(s: RunState, message?: string) {
     this.state = s;
     this.emit({ type: 'state', state: s, message });

@@ -1,6 +1,7 @@
 // Page layout: header, dataset panel, viewer, notices; the whole page is a drop zone.
 import { DatasetPanel } from './DatasetPanel.tsx';
 import { ModelPanel } from './ModelPanel.tsx';
+import { TrainingPanel } from './TrainingPanel.tsx';
 import { BackendBadge } from './BackendBadge.tsx';
 import { DropZone } from './DropZone.tsx';
 import { Notices } from './Notices.tsx';
@@ -22,6 +23,7 @@ export function App() {
         <aside className="sidebar">
           <DatasetPanel />
           <ModelPanel />
+          <TrainingPanel />
         </aside>
         <Viewer />
       </main>

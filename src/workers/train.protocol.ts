@@ -68,4 +68,5 @@ export type TrainEvent =
   | { type: 'validation'; step: number; dice: number[]; meanDice: number }
   | { type: 'preview'; step: number; caseId: string; axis: number; index: number; size: number; pred: Uint8Array }
   | { type: 'evaluated'; results: Array<{ caseId: string; dice: number[]; meanDice: number; hd95: number[]; meanHd95: number; prediction: Uint8Array }> }
+  | { type: 'note'; message: string }
   | { type: 'error'; message: string };

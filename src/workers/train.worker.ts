@@ -1,8 +1,19 @@
-// Training worker: a thin switch over TrainRequest; the run itself lives in src/train/run.ts.
+// Training worker: a thin switch over TrainRequest; the run lives in src/train/run.ts, evaluation in src/train/evaluate.ts.
 import { chooseBackend } from '../train/backend.ts';
-import type { TrainEvent, TrainRequest } from './train.protocol.ts';
+import { TrainingRun } from '../train/run.ts';
+import { evaluateVolume } from '../train/evaluate.ts';
+import type { CaseData, TrainEvent, TrainRequest } from './train.protocol.ts';
+import type { Volume } from '../nifti/types.ts';
 
 const post = (e: TrainEvent, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(e, transfer);
+let run: TrainingRun | null = null;
+let runState = 'idle';
+let cases: CaseData[] = [];
+
+const volume = (c: CaseData, which: 'image' | 'label'): Volume => ({
+  name: c.id, dims: c.dims, channels: which === 'image' ? c.channels : 1, data: which === 'image' ? c.image : c.label,
+  datatypeCode: 16, affine: c.affine, affineSource: 'sform', spacing: c.spacing, nonFinite: 0, axcodes: 'RAS', description: '',
+});
 
 self.onmessage = async (ev: MessageEvent<TrainRequest>) => {
   const msg = ev.data;
@@ -11,10 +22,38 @@ self.onmessage = async (ev: MessageEvent<TrainRequest>) => {
       case 'probe':
         post({ type: 'backend', info: await chooseBackend(msg.backend) });
         break;
-      default:
-        post({ type: 'error', message: `the training worker does not handle '${msg.type}' yet` });
+      case 'start': {
+        if (run && ['running', 'paused'].includes(runState)) throw new Error('a run is already in progress; stop it first');
+        post({ type: 'backend', info: await chooseBackend(msg.config.backend) });
+        run?.dispose();
+        cases = msg.cases;
+        run = new TrainingRun(msg.encoder, msg.cases, msg.numClasses, msg.config, (e, t) => {
+          if (e.type === 'state') runState = e.state;
+          post(e, t);
+        });
+        for (const message of run.notes) post({ type: 'note', message });
+        void run.run();
+        break;
+      }
+      case 'pause': run?.pause(); break;
+      case 'resume': run?.resume(); break;
+      case 'stop': run?.stop(); break;
+      case 'evaluate': {
+        if (!run) throw new Error('nothing to evaluate: train a model first');
+        const results = [];
+        for (const id of msg.caseIds) {
+          const c = cases.find((x) => x.id === id);
+          if (!c) throw new Error(`case ${id} is not in this run`);
+          const r = await evaluateVolume(run.params, run.config, volume(c, 'image'), volume(c, 'label'), run.axis, run.batch);
+          const m = r.metrics!;
+          results.push({ caseId: id, dice: m.dice, meanDice: m.meanDice, hd95: m.hd95, meanHd95: m.meanHd95, prediction: r.prediction });
+        }
+        post({ type: 'evaluated', results }, results.map((r) => r.prediction.buffer as ArrayBuffer));
+        break;
+      }
     }
   } catch (err) {
     post({ type: 'error', message: err instanceof Error ? err.message : String(err) });
   }
 };
+

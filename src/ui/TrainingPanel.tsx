@@ -1,0 +1,112 @@
+// Training panel: run settings, Train / Pause / Resume / Stop (space toggles), progress with steps/s and ETA,
+// live loss, learning-rate and validation Dice curves, the latest slice prediction, and evaluation results.
+import { useEffect, useRef } from 'react';
+import { useStore } from '../store/store.ts';
+import { evaluateValidation, pauseTraining, resumeTraining, setTrainConfig, startTraining, stopTraining } from '../store/train.ts';
+import { notify } from '../store/actions.ts';
+import { LineChart } from './LineChart.tsx';
+import { className, colorOf, paletteFor } from './classes.ts';
+
+function useSpaceToggle(toggle: () => void) {
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const t = e.target as HTMLElement;
+      if (e.code !== 'Space' || /INPUT|SELECT|TEXTAREA|BUTTON/.test(t.tagName)) return;
+      e.preventDefault();
+      toggle();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [toggle]);
+}
+
+export function TrainingPanel() {
+  const cfg = useStore((s) => s.trainConfig);
+  const run = useStore((s) => s.run);
+  const table = useStore((s) => s.classTable);
+  const active = run.state === 'running' || run.state === 'paused' || run.state === 'starting';
+  const last = run.steps[run.steps.length - 1];
+  const recent = run.steps.slice(-10);
+  const rate = recent.length ? recent.length / (recent.reduce((a, s) => a + s.ms, 0) / 1000) : 0;
+  const eta = last && rate > 0 ? (run.totalSteps - last.step) / rate : undefined;
+  const start = () => { const why = startTraining(); if (why) notify('error', why); };
+  const toggle = () => (run.state === 'running' ? pauseTraining() : run.state === 'paused' ? resumeTraining() : !active ? start() : undefined);
+  const toggleRef = useRef(toggle);
+  toggleRef.current = toggle;
+  useSpaceToggle(useRef(() => toggleRef.current()).current);
+  const numClasses = run.validations[0]?.dice.length ?? 0;
+
+  return (
+    <section className="panel training-panel" aria-label="Training">
+      <h2>Training</h2>
+      <div className="field three">
+        <label><span>Steps</span><input type="number" min={1} value={cfg.steps} disabled={active} onChange={(e) => setTrainConfig({ steps: Math.max(1, Math.round(Number(e.target.value))) })} data-testid="cfg-steps" /></label>
+        <label><span>Batch</span><input type="number" min={1} max={64} value={cfg.batch} disabled={active} onChange={(e) => setTrainConfig({ batch: Math.max(1, Math.round(Number(e.target.value))) })} data-testid="cfg-batch" /></label>
+        <label><span>LR</span><input type="number" step="any" value={cfg.lr} disabled={active} onChange={(e) => setTrainConfig({ lr: Number(e.target.value) })} data-testid="cfg-lr" /></label>
+      </div>
+      <div className="field three">
+        <label><span>Validate every</span><input type="number" min={0} value={cfg.valEvery} disabled={active} onChange={(e) => setTrainConfig({ valEvery: Math.max(0, Math.round(Number(e.target.value))) })} data-testid="cfg-val" /></label>
+        <label><span>Loss</span>
+          <select value={cfg.loss} disabled={active} onChange={(e) => setTrainConfig({ loss: e.target.value as typeof cfg.loss })}>
+            <option value="dice-focal">Dice + focal</option><option value="dice-ce">Dice + CE</option><option value="ce">CE</option>
+          </select>
+        </label>
+        <label className="check-inline"><span>Augment</span><input type="checkbox" checked={cfg.augment} disabled={active} onChange={(e) => setTrainConfig({ augment: e.target.checked })} data-testid="cfg-augment" /></label>
+      </div>
+      <div className="button-row">
+        {!active && <button className="primary" onClick={start} data-testid="train-start">Train</button>}
+        {run.state === 'running' && <button onClick={pauseTraining} data-testid="train-pause">Pause</button>}
+        {run.state === 'paused' && <button className="primary" onClick={resumeTraining} data-testid="train-resume">Resume</button>}
+        {active && <button onClick={stopTraining} data-testid="train-stop">Stop</button>}
+        {!active && run.steps.length > 0 && <button onClick={evaluateValidation} disabled={run.evaluating} data-testid="train-evaluate">{run.evaluating ? 'Evaluating…' : 'Evaluate'}</button>}
+      </div>
+      <div className="run-status" data-testid="run-status" data-state={run.state}>
+        {run.state}{last ? ` · step ${last.step}/${run.totalSteps} · ${rate.toFixed(2)} steps/s${eta !== undefined ? ` · ETA ${Math.round(eta)} s` : ''} · ${last.numTensors} tensors` : ''}
+      </div>
+      {run.totalSteps > 0 && <progress max={run.totalSteps} value={last?.step ?? 0} style={{ width: '100%' }} />}
+      {run.steps.length > 0 && (
+        <>
+          <LineChart testId="chart-loss" series={[{ name: 'loss', color: '#4aa3ff', points: run.steps.map((s) => [s.step, s.loss]) }]} />
+          <LineChart testId="chart-lr" height={60} series={[{ name: 'lr', color: '#f5b94a', points: run.steps.map((s) => [s.step, s.lr]) }]} format={(v) => v.toExponential(1)} />
+        </>
+      )}
+      {run.validations.length > 0 && (
+        <LineChart testId="chart-dice" yMin={0} yMax={1} series={[
+          { name: 'mean Dice', color: '#ffffff', points: run.validations.map((v) => [v.step, v.meanDice]) },
+          ...Array.from({ length: Math.max(0, numClasses - 1) }, (_, i) => {
+            const c = i + 1; const [r, g, b] = colorOf(table, c);
+            return { name: className(table, c), color: `rgb(${r},${g},${b})`, points: run.validations.map((v) => [v.step, v.dice[c]] as [number, number]) };
+          }),
+        ]} format={(v) => v.toFixed(3)} />
+      )}
+      {run.preview && <Preview pred={run.preview.pred} size={run.preview.size} caption={`${run.preview.caseId}, slice ${run.preview.index}, step ${run.preview.step}`} />}
+      {run.notes.length > 0 && <ul className="notes">{run.notes.map((n, i) => <li key={i}>{n}</li>)}</ul>}
+      {run.evaluation && (
+        <table className="legend" data-testid="evaluation">
+          <caption>Evaluation (3D, whole volumes)</caption>
+          <thead><tr><th>case</th><th>mean Dice</th><th>mean HD95 (mm)</th></tr></thead>
+          <tbody>{run.evaluation.map((r) => <tr key={r.caseId}><td>{r.caseId}</td><td className="num">{r.meanDice.toFixed(3)}</td><td className="num">{Number.isFinite(r.meanHd95) ? r.meanHd95.toFixed(1) : '∞'}</td></tr>)}</tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+function Preview({ pred, size, caption }: { pred: Uint8Array; size: number; caption: string }) {
+  const ref = useRef<HTMLCanvasElement>(null);
+  const table = useStore((s) => s.classTable);
+  useEffect(() => {
+    const c = ref.current;
+    if (!c) return;
+    const max = Math.max(0, ...pred);
+    const pal = paletteFor(table, max);
+    const img = new ImageData(size, size);
+    // The sampler's plane has H along the higher voxel axis: flip rows so superior/anterior is up.
+    for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) {
+      const v = pred[(size - 1 - y) * size + x], o = (y * size + x) * 4;
+      img.data[o] = v ? pal[v * 3] : 0; img.data[o + 1] = v ? pal[v * 3 + 1] : 0; img.data[o + 2] = v ? pal[v * 3 + 2] : 0; img.data[o + 3] = 255;
+    }
+    c.getContext('2d')!.putImageData(img, 0, 0);
+  }, [pred, size, table]);
+  return <figure className="preview"><canvas ref={ref} width={size} height={size} data-testid="preview" /><figcaption>{caption}</figcaption></figure>;
+}

@@ -1,0 +1,55 @@
+// Training in Chromium on WebGPU (SwiftShader on CI: micro model, a few steps): encoder + labelled case → Train →
+// live curves and a slice prediction → pause/resume → done → Evaluate gives 3D Dice and HD95.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ARTIFACTS, ROOT, dropFiles, openApp, startHarness, type Harness } from './harness.ts';
+
+const fixture = (n: string) => new Uint8Array(readFileSync(path.join(ROOT, 'test/fixtures/weights/layouts', n)));
+
+let h: Harness;
+beforeAll(async () => { h = await startHarness(); });
+afterAll(async () => { await h?.close(); });
+
+describe('training in Chromium (WebGPU)', () => {
+  it('trains a micro model for a few steps with live curves, pauses and resumes, then evaluates', async () => {
+    const { page, errors } = await openApp(h, '?sample=itk_kmeans');
+    await page.getByTestId('legend').waitFor();
+    await page.getByTestId('opt-T').fill('3');
+    await page.getByTestId('opt-size').fill('32');
+    await dropFiles(page, [{ name: 'timm_vit.safetensors', bytes: fixture('timm_vit.safetensors') }, { name: 'config.json', bytes: new TextEncoder().encode('{"num_heads": 2}') }]);
+    await page.getByTestId('encoder-card').waitFor();
+    await page.getByTestId('cfg-steps').fill('6');
+    await page.getByTestId('cfg-batch').fill('1');
+    await page.getByTestId('cfg-val').fill('3');
+    await page.getByTestId('cfg-lr').fill('0.002');
+    await page.getByTestId('train-start').click();
+    const status = page.getByTestId('run-status');
+    // Pause after the first step, check nothing moves, resume.
+    await expect.poll(() => status.textContent(), { timeout: 120_000 }).toMatch(/step [1-9]/);
+    await page.getByTestId('train-pause').click();
+    await expect.poll(() => status.getAttribute('data-state'), { timeout: 60_000 }).toBe('paused');
+    // A step already in flight finishes (pause takes effect within one step); after that nothing moves.
+    await page.waitForTimeout(6000);
+    const pausedAt = await status.textContent();
+    await page.waitForTimeout(2000);
+    expect(await status.textContent()).toBe(pausedAt);
+    await page.keyboard.press('Space'); // space resumes
+    await expect.poll(() => status.getAttribute('data-state'), { timeout: 180_000 }).toBe('done');
+    expect(await page.getByTestId('chart-loss').getAttribute('data-points')).toBe('6');
+    expect(Number(await page.getByTestId('chart-dice').getAttribute('data-points'))).toBe(2);
+    await page.getByTestId('preview').waitFor();
+    expect(await page.getByTestId('backend').textContent()).toMatch(/^WebGPU/);
+    await page.locator('.training-panel').screenshot({ path: path.join(ARTIFACTS, 'training-panel.png') });
+
+    await page.getByTestId('train-evaluate').click();
+    const table = page.getByTestId('evaluation');
+    await table.waitFor({ timeout: 180_000 });
+    const cells = await table.locator('td.num').allTextContents();
+    const dice = Number(cells[0]);
+    expect(dice).toBeGreaterThanOrEqual(0);
+    expect(dice).toBeLessThanOrEqual(1);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
