@@ -18,7 +18,7 @@ export function predict(params: ParamMap, config: ModelConfig, x: tf.Tensor): tf
 }
 
 export { defaultFeatureBlocks, gridSide, makeConfig, validateConfig, type DecoderKind, type ModelConfig, type ModelConfigInput } from './config.ts';
-export { DECODER_PREFIX, createParams, decoderParams, disposeParams, encoderParams, expectedEncoderShapes, isNoDecay, loadDecoderParams, mergeParams, toStateDict, trainableVars } from './params.ts';
+export { DECODER_PREFIX, createParams, decoderParams, disposeParams, encoderParams, expectedEncoderShapes, loadDecoderParams, mergeParams, toStateDict, trainableVars } from './params.ts';
 export { checkInput, encode, forwardIntermediates, patchEmbed, prefixTokens } from './encoder.ts';
 export { decode, decoderParamSpecs } from './decoder.ts';
 export { tokensToMap } from './head.ts';

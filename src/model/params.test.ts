@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultFeatureBlocks, makeConfig } from './config.ts';
 import { decoderParamSpecs } from './decoder.ts';
-import { createParams, disposeParams, isNoDecay, toStateDict, trainableVars } from './params.ts';
+import { createParams, disposeParams, toStateDict, trainableVars } from './params.ts';
 import { microSetup, useCpu } from './testutil.ts';
 
 beforeAll(useCpu);
@@ -80,17 +80,6 @@ describe('params', () => {
     expect(() => createParams(config, wrongT)).toThrow(/'patch_embed\.proj\.weight' has shape \[16, 1, 5, 4, 4\], the config needs \[16, 1, 3, 4, 4\]/);
     const partialDecoder = new Map(state).set('decode_head.conv_seg.bias', { dtype: 'float32', shape: [3], data: new Float32Array(3) });
     expect(() => createParams(config, partialDecoder)).toThrow(/decoder state .* missing: decode_head\.lateral\.0\.weight/);
-  });
-
-  it('isNoDecay: biases, norms, tokens, pos_embed, relative tables, layer scale; not weights', () => {
-    for (const k of ['patch_embed.proj.bias', 'blocks.0.attn.q_bias', 'blocks.0.attn.v_bias', 'blocks.3.norm1.weight', 'norm.weight', 'fc_norm.weight',
-      'pos_embed', 'cls_token', 'dist_token', 'blocks.0.attn.relative_position_bias_table', 'rel_pos_bias.relative_position_bias_table',
-      'blocks.0.ls1.gamma', 'blocks.0.gamma_2', 'decode_head.fuse.0.bias', 'decode_head.bottleneck.norm.weight']) {
-      expect(isNoDecay(k), k).toBe(true);
-    }
-    for (const k of ['patch_embed.proj.weight', 'blocks.0.attn.qkv.weight', 'blocks.0.mlp.fc1.weight', 'decode_head.conv_seg.weight', 'decode_head.bottleneck.conv.weight']) {
-      expect(isNoDecay(k), k).toBe(false);
-    }
   });
 
   it('config defaults: paper taps 4, 6, 8, 12 for depth 12; unetr, width 64, T from the spec', () => {

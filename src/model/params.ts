@@ -166,15 +166,3 @@ export function disposeParams(params: ParamMap): void {
 
 /** Trainable variables in map order (the list for tf.variableGrads / an optimizer). */
 export const trainableVars = (params: ParamMap): tf.Variable[] => [...params.values()].filter((v) => v.trainable);
-
-const NO_DECAY_RULES: RegExp[] = [
-  /(^|\.)bias$/, // every bias
-  /(^|\.)(q|v)_bias$/, // BEiT's q/v biases
-  /(^|\.)(norm\d?|fc_norm)\.weight$/, // LayerNorms (encoder and decoder channel norms)
-  /^(pos_embed|cls_token|dist_token)$/,
-  /relative_position_bias_table$/,
-  /(^|\.)(ls[12]\.gamma|gamma_[12])$/, // layer scale
-];
-
-/** True for parameters without weight decay (biases, norms, position/prefix tokens, relative bias tables, layer scale). */
-export const isNoDecay = (name: string): boolean => NO_DECAY_RULES.some((r) => r.test(name));

@@ -15,8 +15,8 @@ import type { Volume } from '../nifti/types.ts';
 
 export type Emit = (e: TrainEvent, transfer?: Transferable[]) => void;
 
-/** The volumes of a case as the sampler wants them. */
-function toVolume(c: CaseData, which: 'image' | 'label'): Volume {
+/** A case's image or label as a Volume on the canonical grid (what the sampler and evaluation take). */
+export function caseVolume(c: CaseData, which: 'image' | 'label'): Volume {
   return {
     name: `${c.id} ${which}`, dims: c.dims, channels: which === 'image' ? c.channels : 1, data: which === 'image' ? c.image : c.label,
     datatypeCode: 16, affine: c.affine, affineSource: 'sform', spacing: c.spacing, nonFinite: 0, axcodes: 'RAS', description: '',
@@ -56,7 +56,7 @@ export class TrainingRun {
       maxGradNorm: cfg.clip > 0 ? cfg.clip : null,
       lrMultipliers: cfg.layerDecay < 1 ? layerDecayMultipliers(names, encoder.spec.depth, cfg.layerDecay) : undefined,
     });
-    const samplerCases: SamplerCase[] = cases.map((c) => ({ id: c.id, split: c.split, volume: toVolume(c, 'image'), label: toVolume(c, 'label') }));
+    const samplerCases: SamplerCase[] = cases.map((c) => ({ id: c.id, split: c.split, volume: caseVolume(c, 'image'), label: caseVolume(c, 'label') }));
     this.sampler = makeSampler(samplerCases, {
       axis: cfg.axis, T: this.config.T, size: this.config.imgSize, batch: cfg.batch, seed: cfg.seed, augment: cfg.augment ? undefined : false,
     });

@@ -1,19 +1,13 @@
 // Training worker: a thin switch over TrainRequest; the run lives in src/train/run.ts, evaluation in src/train/evaluate.ts.
 import { chooseBackend } from '../train/backend.ts';
-import { TrainingRun } from '../train/run.ts';
+import { TrainingRun, caseVolume } from '../train/run.ts';
 import { evaluateVolume } from '../train/evaluate.ts';
 import type { CaseData, TrainEvent, TrainRequest } from './train.protocol.ts';
-import type { Volume } from '../nifti/types.ts';
 
 const post = (e: TrainEvent, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(e, transfer);
 let run: TrainingRun | null = null;
 let runState = 'idle';
 let cases: CaseData[] = [];
-
-const volume = (c: CaseData, which: 'image' | 'label'): Volume => ({
-  name: c.id, dims: c.dims, channels: which === 'image' ? c.channels : 1, data: which === 'image' ? c.image : c.label,
-  datatypeCode: 16, affine: c.affine, affineSource: 'sform', spacing: c.spacing, nonFinite: 0, axcodes: 'RAS', description: '',
-});
 
 self.onmessage = async (ev: MessageEvent<TrainRequest>) => {
   const msg = ev.data;
@@ -44,7 +38,7 @@ self.onmessage = async (ev: MessageEvent<TrainRequest>) => {
         for (const id of msg.caseIds) {
           const c = cases.find((x) => x.id === id);
           if (!c) throw new Error(`case ${id} is not in this run`);
-          const r = await evaluateVolume(run.params, run.config, volume(c, 'image'), volume(c, 'label'), run.axis, run.batch);
+          const r = await evaluateVolume(run.params, run.config, caseVolume(c, 'image'), caseVolume(c, 'label'), run.axis, run.batch);
           const m = r.metrics!;
           results.push({ caseId: id, dice: m.dice, meanDice: m.meanDice, hd95: m.hd95, meanHd95: m.meanHd95, prediction: r.prediction });
         }

@@ -41,3 +41,16 @@ describe('layerDecayMultipliers', () => {
     expect(() => layerDecayMultipliers([], 12, 0)).toThrow(/decay 0/);
   });
 });
+
+describe('defaultDecay on the model’s own parameter names (encoder and decoder)', () => {
+  it('no decay for biases, norms, tokens, pos_embed, relative tables, layer scale; decay for weights', () => {
+    for (const k of ['patch_embed.proj.bias', 'blocks.0.attn.q_bias', 'blocks.0.attn.v_bias', 'blocks.3.norm1.weight', 'norm.weight', 'fc_norm.weight',
+      'pos_embed', 'cls_token', 'dist_token', 'blocks.0.attn.relative_position_bias_table', 'rel_pos_bias.relative_position_bias_table',
+      'blocks.0.ls1.gamma', 'blocks.0.gamma_2', 'decode_head.fuse.0.bias', 'decode_head.bottleneck.norm.weight']) {
+      expect(defaultDecay(k), k).toBe(false);
+    }
+    for (const k of ['patch_embed.proj.weight', 'blocks.0.attn.qkv.weight', 'blocks.0.mlp.fc1.weight', 'decode_head.conv_seg.weight', 'decode_head.bottleneck.conv.weight']) {
+      expect(defaultDecay(k), k).toBe(true);
+    }
+  });
+});
