@@ -1,0 +1,80 @@
+// Training-step benchmark (`npm run bench:train`): ms per step, samples/s and tensor memory of the same model on
+// each tfjs backend available in Node (cpu; WebGPU through Dawn over a Vulkan driver when one is found).
+// Timings are reported, never asserted. Results: bench/RESULTS.md.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { inflate } from '../src/weights/inflate/index.ts';
+import { createParams, forward, makeConfig, segLoss, trainableVars } from '../src/model/index.ts';
+import { makeAdamW } from '../src/train/optim/adamw.ts';
+import { convertEncoder } from '../src/workers/weights.job.ts';
+import { encoderCost } from '../src/weights/flops.ts';
+import { vitState } from '../test/support/vitCheckpoint.ts';
+import type { EncoderSpec, StateDict } from '../src/weights/types.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const ICD = process.env.VK_ICD_FILENAMES ?? '/usr/lib/chromium/vk_swiftshader_icd.json';
+
+async function models() {
+  const micro = await convertEncoder({ kind: 'files', files: [{ name: 'timm_vit.safetensors', blob: new Blob([readFileSync(path.join(ROOT, 'test/fixtures/weights/layouts/timm_vit.safetensors'))]) }] },
+    { strategy: 'center', T: 5, inChans: 1, imgSize: 32, seed: 0 }, { numHeads: 2 }, undefined);
+  const tiny2d: StateDict = new Map(vitState(192, 12));
+  const tinySpec: EncoderSpec = { family: 'vit', layout: 'timm', embedDim: 192, depth: 12, numHeads: 3, mlpRatio: 4, patchSize: 16, inChans: 3, grid: [14, 14], hasClsToken: true, hasDistToken: false, qkvBias: 'qkv', layerScale: false, absPosEmbed: true, relPosBias: 'none', normEps: 1e-6, fcNorm: false };
+  tiny2d.delete('head.weight'); tiny2d.delete('head.bias');
+  const tiny = inflate(tiny2d, tinySpec, { strategy: 'center', T: 5, inChans: 1, imgSize: 64 });
+  return [
+    { name: 'micro ViT (D 24, depth 2), 32 px', spec: micro.spec, state: new Map(micro.tensors.map((t) => [t.name, { dtype: 'float32' as const, shape: t.shape, data: t.data }])) as StateDict, size: 32, width: 16 },
+    { name: 'ViT-Tiny/16 (D 192, depth 12), 64 px', spec: tiny.spec, state: tiny.state, size: 64, width: 64 },
+  ];
+}
+
+async function main() {
+  const backends = ['cpu'];
+  if (existsSync(ICD)) {
+    try {
+      process.env.VK_ICD_FILENAMES = ICD;
+      const { create, globals } = await import('webgpu');
+      Object.assign(globalThis, globals);
+      (globalThis as unknown as { navigator: unknown }).navigator = { gpu: create([]) };
+      await import('@tensorflow/tfjs-backend-webgpu');
+      backends.push('webgpu');
+    } catch (err) {
+      console.log(`(no WebGPU in Node: ${err instanceof Error ? err.message : String(err)})`);
+    }
+  }
+  const B = 2, T = 5;
+  for (const m of await models()) {
+    for (const backend of backends) {
+      await tf.setBackend(backend);
+      const config = makeConfig({ encoder: m.spec, numClasses: 8, T, inChans: 1, imgSize: m.size, decoderWidth: m.width });
+      const params = createParams(config, m.state, 0);
+      const vars = trainableVars(params);
+      const nameOf = new Map([...params].map(([k, v]) => [v.name, k]));
+      const opt = makeAdamW();
+      const x = tf.randomUniform([B, T, m.size, m.size, 1], 0, 1, 'float32', 1);
+      const y = tf.randomUniform([B, m.size, m.size], 0, 8, 'int32', 2);
+      const step = async () => {
+        const loss = tf.tidy(() => {
+          const { value, grads } = tf.variableGrads(() => segLoss(forward(params, config, x), y as tf.Tensor3D), vars);
+          opt.step(params, new Map(Object.entries(grads).map(([k, g]) => [nameOf.get(k)!, g])), 1e-4);
+          return value;
+        });
+        await loss.data();
+        loss.dispose();
+      };
+      await step(); // warm-up: shader compilation, optimizer state
+      const times: number[] = [];
+      for (let i = 0; i < 3; i++) { const t0 = performance.now(); await step(); times.push(performance.now() - t0); }
+      times.sort((a, b) => a - b);
+      const ms = times[1];
+      const gflop = (6 * B * encoderCost(m.spec, m.size, 1, T).totalMacs) / 1e9; // fwd + bwd ≈ 3× fwd, 2 FLOPs per MAC
+      const mem = tf.memory();
+      console.log(`${m.name.padEnd(40)} ${backend.padEnd(7)} ${ms.toFixed(0).padStart(7)} ms/step  ${((B * 1000) / ms).toFixed(2)} samples/s  encoder ≈${(gflop / (ms / 1000)).toFixed(2)} GFLOP/s  ${mem.numTensors} tensors ${(mem.numBytes / 2 ** 20).toFixed(1)} MiB`);
+      tf.dispose([x, y]);
+      opt.dispose();
+      for (const v of params.values()) v.dispose();
+    }
+  }
+}
+
+await main();
