@@ -2,31 +2,9 @@
 // (nearest for labels, bilinear + argmax for probabilities), and the per-case metrics (Dice, HD95) on it.
 import type { Vec3, VoxelArray } from '../../core/types.ts';
 import { planeOf, type Plane, type SliceAxis } from '../windows/window.ts';
+import { linearTaps, nearestTaps } from '../windows/resize.ts';
 import { diceCounts, diceFromCounts, type DiceCounts } from './dice.ts';
 import { hausdorff, type HausdorffDefinition } from './hd95.ts';
-
-/**
- * Nearest source index per output index, half-pixel centres (align_corners=False): ⌊(d + ½)·in/out⌋, at most
- * in − 1 — PyTorch's 'nearest-exact', the same taps data/windows uses to bring label slices to size×size.
- */
-function nearestTaps(inSize: number, outSize: number): Int32Array {
-  const idx = new Int32Array(outSize);
-  for (let d = 0; d < outSize; d++) idx[d] = Math.min(Math.floor(((2 * d + 1) * inSize) / (2 * outSize)), inSize - 1);
-  return idx;
-}
-
-/** Bilinear taps, align_corners=False: s = (d + ½)·in/out − ½ clamped below at 0; i1 = min(i0 + 1, in − 1). */
-function linearTaps(inSize: number, outSize: number): { i0: Int32Array; i1: Int32Array; f: Float64Array } {
-  const i0 = new Int32Array(outSize), i1 = new Int32Array(outSize), f = new Float64Array(outSize);
-  for (let d = 0; d < outSize; d++) {
-    const s = Math.max(0, ((d + 0.5) * inSize) / outSize - 0.5);
-    const a = Math.min(Math.floor(s), inSize - 1);
-    i0[d] = a;
-    i1[d] = Math.min(a + 1, inSize - 1);
-    f[d] = s - a;
-  }
-  return { i0, i1, f };
-}
 
 function checkSlices(fn: string, count: number, p: Plane, size: number): void {
   if (!(Number.isInteger(size) && size >= 1)) throw new Error(`${fn}: size = ${size}, expected an integer ≥ 1.`);

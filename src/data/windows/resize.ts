@@ -18,7 +18,7 @@ function checkShape(fn: string, len: number, shape: StackShape, outH: number, ou
  * tf.image.resizeBilinear with halfPixelCenters): s = (d + ½)·in/out − ½, clamped below at 0;
  * i0 = ⌊s⌋, i1 = min(i0 + 1, in − 1), weight of i1 = s − i0.
  */
-function linearTaps(inSize: number, outSize: number): { i0: Int32Array; i1: Int32Array; f: Float64Array } {
+export function linearTaps(inSize: number, outSize: number): { i0: Int32Array; i1: Int32Array; f: Float64Array } {
   const i0 = new Int32Array(outSize), i1 = new Int32Array(outSize), f = new Float64Array(outSize);
   const scale = inSize / outSize;
   for (let d = 0; d < outSize; d++) {
@@ -38,8 +38,8 @@ function linearTaps(inSize: number, outSize: number): { i0: Int32Array; i1: Int3
  */
 export function nearestTaps(inSize: number, outSize: number): Int32Array {
   const idx = new Int32Array(outSize);
-  const scale = inSize / outSize;
-  for (let d = 0; d < outSize; d++) idx[d] = Math.min(Math.floor((d + 0.5) * scale), inSize - 1);
+  // Exact integer arithmetic: (d + ½)·in/out in floating point lands just below whole numbers at ties.
+  for (let d = 0; d < outSize; d++) idx[d] = Math.min(Math.floor(((2 * d + 1) * inSize) / (2 * outSize)), inSize - 1);
   return idx;
 }
 
