@@ -3,6 +3,7 @@ import { TrainClient } from '../workers/trainClient.ts';
 import type { CaseData, TrainConfig, TrainEvent } from '../workers/train.protocol.ts';
 import { getState, setState } from './store.ts';
 import { notify } from './actions.ts';
+import { fromCanonical, writeNifti } from '../nifti/index.ts';
 
 let client: TrainClient | null = null;
 const train = () => (client ??= new TrainClient(onEvent));
@@ -67,4 +68,20 @@ export function evaluateValidation() {
   const target = ids.length ? ids : s.cases.filter((c) => c.label).map((c) => c.id);
   patchRun({ evaluating: true, evaluation: undefined });
   train().send({ type: 'evaluate', caseIds: target });
+}
+
+/**
+ * The evaluated prediction of a case as a .nii.gz on the image file's own grid: the canonical (RAS+) label map
+ * is put back in the stored voxel order, with the source affine (the in-plane resize was undone by assembly).
+ */
+export async function predictionFile(caseId: string): Promise<{ name: string; bytes: Uint8Array } | null> {
+  const s = getState();
+  const r = s.run.evaluation?.find((e) => e.caseId === caseId);
+  const c = s.cases.find((x) => x.id === caseId);
+  if (!r || !c?.image) return null;
+  const canonical = c.image.volume;
+  const stored = fromCanonical({ dims: canonical.dims, data: r.prediction, affine: canonical.affine, name: `${caseId} prediction` }, c.image.source);
+  const bytes = await writeNifti({ dims: stored.dims, channels: 1, data: stored.data, affine: stored.affine, description: 'InflateSeg prediction' });
+  const base = c.imageFiles[0].replace(/(_0000)?\.nii(\.gz)?$/i, '');
+  return { name: `${base}_pred.nii.gz`, bytes };
 }

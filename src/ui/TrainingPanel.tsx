@@ -2,7 +2,8 @@
 // live loss, learning-rate and validation Dice curves, the latest slice prediction, and evaluation results.
 import { useEffect, useRef } from 'react';
 import { useStore } from '../store/store.ts';
-import { evaluateValidation, pauseTraining, resumeTraining, setTrainConfig, startTraining, stopTraining } from '../store/train.ts';
+import { evaluateValidation, pauseTraining, predictionFile, resumeTraining, setTrainConfig, startTraining, stopTraining } from '../store/train.ts';
+import { downloadBytes } from './download.ts';
 import { notify } from '../store/actions.ts';
 import { LineChart } from './LineChart.tsx';
 import { className, colorOf, paletteFor } from './classes.ts';
@@ -84,8 +85,14 @@ export function TrainingPanel() {
       {run.evaluation && (
         <table className="legend" data-testid="evaluation">
           <caption>Evaluation (3D, whole volumes)</caption>
-          <thead><tr><th>case</th><th>mean Dice</th><th>mean HD95 (mm)</th></tr></thead>
-          <tbody>{run.evaluation.map((r) => <tr key={r.caseId}><td>{r.caseId}</td><td className="num">{r.meanDice.toFixed(3)}</td><td className="num">{Number.isFinite(r.meanHd95) ? r.meanHd95.toFixed(1) : '∞'}</td></tr>)}</tbody>
+          <thead><tr><th>case</th><th>mean Dice</th><th>mean HD95 (mm)</th><th /></tr></thead>
+          <tbody>{run.evaluation.map((r) => (
+            <tr key={r.caseId}>
+              <td>{r.caseId}</td><td className="num">{r.meanDice.toFixed(3)}</td><td className="num">{Number.isFinite(r.meanHd95) ? r.meanHd95.toFixed(1) : '∞'}</td>
+              <td><button className="icon" title="Save the predicted segmentation (.nii.gz, on the image file's grid)" data-testid="export-prediction"
+                onClick={() => void predictionFile(r.caseId).then((f) => f && downloadBytes(f.bytes, f.name, 'application/gzip'))}>.nii.gz</button></td>
+            </tr>
+          ))}</tbody>
         </table>
       )}
     </section>

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ARTIFACTS, ROOT, dropFiles, openApp, startHarness, type Harness } from './harness.ts';
+import { readNifti } from '../../src/nifti/index.ts';
 
 const fixture = (n: string) => new Uint8Array(readFileSync(path.join(ROOT, 'test/fixtures/weights/layouts', n)));
 
@@ -49,6 +50,20 @@ describe('training in Chromium (WebGPU)', () => {
     const dice = Number(cells[0]);
     expect(dice).toBeGreaterThanOrEqual(0);
     expect(dice).toBeLessThanOrEqual(1);
+
+    // The predicted segmentation as .nii.gz: on the image file's grid (stored LSA, 128×128×62) with its affine.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-prediction').first().click()]);
+    const saved = path.join(ARTIFACTS, download.suggestedFilename());
+    await download.saveAs(saved);
+    const pred = await readNifti(new Uint8Array(readFileSync(saved)), download.suggestedFilename());
+    const src = await readNifti(new Uint8Array(readFileSync(path.join(ROOT, 'public/samples/itk_kmeans_t1.nii.gz'))), 'itk_kmeans_t1.nii.gz');
+    expect(pred.dims).toEqual(src.dims);
+    expect(pred.axcodes).toBe(src.axcodes);
+    for (let i = 0; i < 16; i++) expect(pred.affine[i]).toBeCloseTo(src.affine[i], 4);
+    let top = 0;
+    for (let i = 0; i < pred.data.length; i++) top = Math.max(top, pred.data[i]);
+    expect(top).toBeGreaterThan(0);
+    expect(top).toBeLessThan(7);
     expect(errors).toEqual([]);
     await page.close();
   });
