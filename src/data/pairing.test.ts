@@ -1,6 +1,6 @@
 // Tests for pairing dropped files into cases.
 import { describe, expect, it } from 'vitest';
-import { assignLabel, classifyFile, naturalCompare, pairFiles, unassignLabel, type DroppedFile } from './pairing.ts';
+import { assignLabel, classifyFile, labelStem, naturalCompare, pairFiles, unassignLabel, type DroppedFile } from './pairing.ts';
 
 function files(...paths: string[]): DroppedFile[] {
   return paths.map((path) => ({ path, name: path.slice(path.lastIndexOf('/') + 1) }));
@@ -133,5 +133,15 @@ describe('assignLabel / unassignLabel', () => {
 describe('naturalCompare', () => {
   it('orders numbers numerically', () => {
     expect(['c10', 'c2', 'b', 'c1'].sort(naturalCompare)).toEqual(['b', 'c1', 'c2', 'c10']);
+  });
+});
+
+describe('labelStem', () => {
+  it('strips the label suffixes pairing recognises, and says null otherwise', () => {
+    expect(labelStem('brain_seg.nii.gz')).toBe('brain');
+    expect(labelStem('case1_label.nii')).toBe('case1');
+    expect(labelStem('Head_GT.nii.gz')).toBe('Head');
+    expect(labelStem('liver-seg.nii.gz')).toBe('liver');
+    expect(labelStem('brain.nii.gz')).toBeNull();
   });
 });

@@ -55,6 +55,13 @@ export function niftiBaseName(name: string): string {
   return name.replace(NIFTI_RE, '');
 }
 
+/** The image base name a label file names (`brain_seg.nii.gz` → `brain`), or null when it has no label suffix. */
+export function labelStem(name: string): string | null {
+  const base = niftiBaseName(name);
+  const m = LABEL_SUFFIX_RE.exec(base);
+  return m ? base.slice(0, m.index) : null;
+}
+
 interface Entry {
   path: string;
   dir: string; // parent folder path ('' for loose files)

@@ -1,6 +1,6 @@
 // Loading actions: dropped or picked files and the bundled sample → cases in the store, parsed off the main thread.
 import { NiftiClient } from '../workers/niftiClient.ts';
-import { pairFiles } from '../data/pairing.ts';
+import { labelStem, niftiBaseName, pairFiles } from '../data/pairing.ts';
 import { checkSameGrid, defaultSplit } from '../data/cases.ts';
 import { parseLookupFile } from '../data/labels.ts';
 import { getState, setState, type CaseEntry, type ClassTable } from './store.ts';
@@ -65,7 +65,7 @@ export async function loadFiles(files: InputFile[]): Promise<void> {
       pc.label ? { name: baseName(pc.label), file: byPath.get(pc.label)! } : undefined,
     ),
   );
-  for (const path of leftovers) jobs.push(loadCase(uniqueId(stripExt(baseName(path))), [{ name: baseName(path), file: byPath.get(path)! }], undefined));
+  for (const path of leftovers) jobs.push(loadCase(uniqueId(niftiBaseName(baseName(path))), [{ name: baseName(path), file: byPath.get(path)! }], undefined));
   const added = await Promise.all(jobs);
   assignDefaultSplits(added.filter((id): id is string => id !== null));
 }
@@ -83,10 +83,6 @@ function isJunk(path: string) {
   return n.startsWith('.') || n === 'Thumbs.db';
 }
 
-function stripExt(name: string) {
-  return name.replace(/\.nii(\.gz)?$/i, '');
-}
-
 function uniqueId(id: string) {
   const ids = new Set(getState().cases.map((c) => c.id));
   if (!ids.has(id)) return id;
@@ -96,8 +92,8 @@ function uniqueId(id: string) {
 }
 
 function findCaseForLabel(labelName: string): CaseEntry | undefined {
-  const stem = stripExt(labelName).replace(/[-_.](seg|label|labels|mask|gt)$/i, '').toLowerCase();
-  return getState().cases.find((c) => c.image && !c.label && c.imageFiles.some((f) => stripExt(f).replace(/_0000$/, '').toLowerCase() === stem));
+  const stem = (labelStem(labelName) ?? niftiBaseName(labelName)).toLowerCase();
+  return getState().cases.find((c) => c.image && !c.label && c.imageFiles.some((f) => niftiBaseName(f).replace(/_0000$/, '').toLowerCase() === stem));
 }
 
 async function readLookup(file: File, name: string): Promise<ClassTable> {
