@@ -121,3 +121,16 @@ export function pixelDiff(a: Pixels, b: Pixels, tol = 8): number {
   }
   return diff / (a.data.length / 4);
 }
+
+/** Starts recording the longest gap between animation frames; the returned function reads it (ms). A page whose
+ *  main thread is blocked shows a long gap. */
+export async function watchFrameGaps(page: Page): Promise<() => Promise<number>> {
+  await page.evaluate(() => {
+    const w = window as unknown as { __maxGap: number };
+    w.__maxGap = 0;
+    let last = performance.now();
+    const tick = (t: number) => { w.__maxGap = Math.max(w.__maxGap, t - last); last = t; requestAnimationFrame(tick); };
+    requestAnimationFrame(tick);
+  });
+  return () => page.evaluate(() => (window as unknown as { __maxGap: number }).__maxGap);
+}

@@ -5,7 +5,7 @@ import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { writeNifti } from '../../src/nifti/index.ts';
-import { ARTIFACTS, ROOT, dropFiles, openApp, pixelStats, screenshotPixels, startHarness, type Harness } from './harness.ts';
+import { ARTIFACTS, ROOT, dropFiles, openApp, pixelStats, screenshotPixels, startHarness, watchFrameGaps, type Harness } from './harness.ts';
 
 const sample = (name: string) => new Uint8Array(readFileSync(path.join(ROOT, 'public/samples', name)));
 const CANVAS = '[data-testid=slice-canvas]';
@@ -15,12 +15,6 @@ let h: Harness;
 beforeAll(async () => { h = await startHarness(); });
 afterAll(async () => { await h?.close(); });
 
-/** Records the longest gap between animation frames: a page that freezes shows a long gap. */
-const watchFrames = `(() => {
-  window.__maxGap = 0; let last = performance.now();
-  const tick = (t) => { window.__maxGap = Math.max(window.__maxGap, t - last); last = t; if (!window.__stopFrames) requestAnimationFrame(tick); };
-  requestAnimationFrame(tick);
-})()`;
 
 describe('loading in Chromium', () => {
   it('parses a 512×512×300 int16 CT off the main thread: the page keeps drawing frames', async () => {
@@ -40,10 +34,10 @@ describe('loading in Chromium', () => {
 
     const { page, errors } = await openApp(h, '?sample=none');
     await page.getByText('Drop a NIfTI volume here').waitFor();
-    await page.evaluate(watchFrames);
+    const maxFrameGap = await watchFrameGaps(page);
     await page.getByTestId('file-input').setInputFiles(file);
     await expect.poll(() => page.getByTestId('viewer-title').textContent(), { timeout: 120_000 }).toBe('ct_512');
-    const maxGap = await page.evaluate(() => (window as unknown as { __maxGap: number }).__maxGap);
+    const maxGap = await maxFrameGap();
     writeFileSync(path.join(ARTIFACTS, 'ct512-max-frame-gap-ms.txt'), `${maxGap.toFixed(0)}\n`);
     // Parsing on the main thread would block for seconds (decompress 157 MB, reorient, summarise).
     expect(maxGap).toBeLessThan(1000);

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ARTIFACTS, dropFiles, openApp, startHarness, type Harness } from './harness.ts';
+import { ARTIFACTS, dropFiles, openApp, startHarness, watchFrameGaps, type Harness } from './harness.ts';
 import { startHubServer, type HubServer } from '../support/hubServer.ts';
 import { readSafetensors } from '../../src/weights/formats/index.ts';
 
@@ -108,14 +108,12 @@ describe('a full-size checkpoint', () => {
     writeFileSync(file, writeSafetensors(vitState(384, 12)));
     const { page, errors } = await openApp(h, '?sample=none');
     await page.getByTestId('opt-size').fill('128');
-    await page.evaluate(`(() => { window.__maxGap = 0; let last = performance.now();
-      const tick = (t) => { window.__maxGap = Math.max(window.__maxGap, t - last); last = t; requestAnimationFrame(tick); };
-      requestAnimationFrame(tick); })()`);
+    const maxFrameGap = await watchFrameGaps(page);
     await page.getByTestId('checkpoint-input').setInputFiles(file);
     await page.getByTestId('encoder-card').waitFor({ timeout: 120_000 });
     expect(await page.getByTestId('encoder-kernel').textContent()).toBe('[384, 1, 5, 16, 16]');
     expect(await page.getByTestId('encoder-family').textContent()).toContain('ViT · timm');
-    const maxGap = await page.evaluate(() => (window as unknown as { __maxGap: number }).__maxGap);
+    const maxGap = await maxFrameGap();
     writeFileSync(path.join(ARTIFACTS, 'vits-max-frame-gap-ms.txt'), `${maxGap.toFixed(0)}\n`);
     expect(maxGap).toBeLessThan(1000);
     expect(errors).toEqual([]);
