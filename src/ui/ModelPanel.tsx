@@ -1,11 +1,14 @@
 // Model panel: choose a pre-trained encoder (preset, Hugging Face id, local checkpoint), the inflation strategy,
-// window T, input channels and size; convert in the weights worker with progress and cancel; export the result.
+// window T, input channels and size; convert in the weights worker with progress and cancel; export the result;
+// choose the decoder head and its width for the next training run.
 import { useRef, useState } from 'react';
 import { useStore } from '../store/store.ts';
 import { cancelConversion, convertFromFiles, convertFromHub, exportEncoder, setModelOptions } from '../store/model.ts';
+import { setTrainConfig } from '../store/train.ts';
 import { PRESETS } from '../weights/presets.ts';
 import { encoderCost, inflationOverhead } from '../weights/flops.ts';
 import type { InflationStrategy } from '../weights/types.ts';
+import type { TrainConfig } from '../workers/train.protocol.ts';
 import { downloadBytes } from './download.ts';
 
 const STRATEGIES: Array<{ id: InflationStrategy; title: string; note: string }> = [
@@ -14,6 +17,16 @@ const STRATEGIES: Array<{ id: InflationStrategy; title: string; note: string }> 
   { id: '2d', title: '2D slices', note: 'One slice at a time (T = 1): the slice-based baseline the paper beats with depth.' },
   { id: 'scratch', title: 'From scratch', note: 'Same architecture, random weights: the paper shows pre-training matters most.' },
 ];
+
+type DecoderKind = NonNullable<TrainConfig['decoder']>;
+
+const DECODERS: Array<{ id: DecoderKind; title: string; note: string }> = [
+  { id: 'unetr', title: 'UNETR-style (light)', note: 'Four tapped blocks, learned upsampling and a small top-down fusion: fast in a browser, the default.' },
+  { id: 'uper', title: 'UPerNet (as in the paper)', note: 'Blocks at strides 4/8/16/32, pyramid pooling and an FPN: the paper\'s head, heavier per step.' },
+];
+
+/** The width the run picks when none is set (src/train/run.ts: 16 for micro encoders with D < 64, else 64). */
+const autoDecoderWidth = (embedDim: number): number => (embedDim < 64 ? 16 : 64);
 
 const FAMILY_NAMES: Record<string, string> = { vit: 'ViT', deit: 'DeiT', dino: 'DINO', beit: 'BEiT' };
 
@@ -29,6 +42,11 @@ export function ModelPanel() {
   const opts = useStore((s) => s.modelOptions);
   const conv = useStore((s) => s.conversion);
   const enc = useStore((s) => s.encoder);
+  const trainCfg = useStore((s) => s.trainConfig);
+  const runState = useStore((s) => s.run.state);
+  const training = runState === 'running' || runState === 'paused' || runState === 'starting';
+  const decoder = trainCfg.decoder ?? 'unetr';
+  const autoWidth = enc ? autoDecoderWidth(enc.spec.embedDim) : undefined;
   const [preset, setPreset] = useState(PRESETS[0]?.repo ?? '');
   const [repo, setRepo] = useState('');
   const fileInput = useRef<HTMLInputElement>(null);
@@ -120,6 +138,23 @@ export function ModelPanel() {
         </label>
       </details>
       <p className="hint">Changing these applies at the next conversion.</p>
+
+      <h2>Decoder</h2>
+      <label className="field">
+        <span>Head</span>
+        <select value={decoder} disabled={training} onChange={(e) => setTrainConfig({ decoder: e.target.value as DecoderKind })} data-testid="cfg-decoder">
+          {DECODERS.map((d) => <option key={d.id} value={d.id} title={d.note}>{d.title}</option>)}
+        </select>
+      </label>
+      <ul className="hint" data-testid="decoder-notes">
+        {DECODERS.map((d) => <li key={d.id}><b>{d.title}</b>: {d.note}</li>)}
+      </ul>
+      <label className="field">
+        <span>Decoder width (channels; empty = automatic: {autoWidth ? `${autoWidth} for this encoder` : '16 for micro encoders with D < 64, else 64'}; the paper uses 256 for real models)</span>
+        <input type="number" min={1} max={1024} step={1} value={trainCfg.decoderWidth ?? ''} placeholder={autoWidth ? `auto (${autoWidth})` : 'auto'} disabled={training} data-testid="cfg-decoder-width"
+          onChange={(e) => setTrainConfig({ decoderWidth: e.target.value.trim() === '' ? undefined : Math.max(1, Math.round(Number(e.target.value))) })} />
+      </label>
+      <p className="hint">{training ? 'Locked while a run is active.' : 'Applies at the next training run.'}</p>
 
     </section>
   );
