@@ -147,3 +147,17 @@ describe('makeSampler on Colin27 2 mm', () => {
     expect(val[0].refs[0]).toEqual({ caseId: 'colin27', index: 73 });
   });
 });
+
+describe('batchAt', () => {
+  it('is a pure function of (seed, step): the k-th next() of a fresh sampler equals batchAt(k) of another', () => {
+    const make = () => makeSampler([synth('a', 'train', [6, 5, 20], [3, 4, 5, 8, 9, 12])], { axis: 2, T: 3, size: 16, batch: 3, seed: 11 });
+    const a = make(), b = make();
+    const seq = [a.next(), a.next(), a.next(), a.next()];
+    expect(b.batchAt(3).x).toEqual(seq[3].x);
+    expect(b.batchAt(3).refs).toEqual(seq[3].refs);
+    expect(b.next().refs).toEqual(make().batchAt(4).refs); // next() goes on from batchAt's step
+    expect(b.batchAt(1).y).toEqual(seq[1].y);
+    expect(seq[0].refs).not.toEqual(seq[1].refs);
+    expect(() => b.batchAt(-1)).toThrow(/step -1/);
+  });
+});

@@ -4,7 +4,7 @@ import type { Volume } from '../../nifti/types.ts';
 import { suggestPreset, type IntensityPreset, type PresetId, type Range } from '../intensity.ts';
 import { augment, DEFAULT_AUGMENT, type AugmentOptions } from './augment.ts';
 import { resizeArea, resizeBilinear, resizeNearest } from './resize.ts';
-import { makeRng } from './rng.ts';
+import { makeRng, mixSeed, type Rng } from './rng.ts';
 import { channelRanges, checkSameGrid, foregroundCounts, labelSlice, planeOf, sliceWindow, type SliceAxis } from './window.ts';
 
 export interface SamplerCase {
@@ -53,8 +53,13 @@ export interface Batch {
 }
 
 export interface Sampler {
-  /** The next training batch (always `batch` windows, augmented). */
+  /** The next training batch (always `batch` windows, augmented): `batchAt` of a counter starting at 0. */
   next(): Batch;
+  /**
+   * Training batch number `step`, a pure function of (seed, step): a run resumed at step k draws exactly the batches
+   * an uninterrupted run would have drawn. Moves the `next()` counter to step + 1.
+   */
+  batchAt(step: number): Batch;
   /** Validation windows in case/slice order, not augmented; the last batch may be smaller. */
   validation(batch?: number): Generator<Batch>;
   train: SliceRef[];
@@ -64,6 +69,8 @@ export interface Sampler {
   channels: number;
   /** What the sampler decided (split, ranges, foreground share), for the log. */
   notes: string[];
+  /** Intensity preset id used for each case (recorded in checkpoints). */
+  presets: Record<string, string>;
 }
 
 interface Prepared { c: SamplerCase; ranges: Range[]; H: number; W: number; depth: number }
@@ -85,6 +92,7 @@ export function makeSampler(cases: readonly SamplerCase[], opts: SamplerOptions)
   const ids = new Set<string>();
   const byId = new Map<string, Prepared>();
   const foreground = new Map<string, Int32Array>();
+  const presets: Record<string, string> = {};
   for (const c of cases) {
     if (ids.has(c.id)) throw new Error(`makeSampler: case id '${c.id}' appears twice.`);
     ids.add(c.id);
@@ -94,6 +102,7 @@ export function makeSampler(cases: readonly SamplerCase[], opts: SamplerOptions)
     }
     const preset = opts.preset ?? suggestPreset(c.volume).preset;
     const ranges = c.ranges ?? channelRanges(c.volume, preset);
+    presets[c.id] = c.ranges ? 'given' : typeof preset === 'string' ? preset : preset.id;
     const p = planeOf(c.volume.dims, axis);
     byId.set(c.id, { c, ranges, H: p.H, W: p.W, depth: p.depth });
     foreground.set(c.id, foregroundCounts(c.label, axis));
@@ -126,11 +135,11 @@ export function makeSampler(cases: readonly SamplerCase[], opts: SamplerOptions)
   notes.push(`${withFg.length} of ${train.length} training slices hold foreground; ${Math.round(fgFrac * 100)} % of draws come from them` +
     (withFg.length === 0 ? ' (none: draws are uniform).' : '.'));
 
-  const rng = makeRng(opts.seed);
+  let counter = 0;
   const windowLen = T * size * size * channels;
 
   /** Window and label of one slice, resized to size×size (augmented with the sampler's stream when asked), into batch slot b. */
-  const load = (ref: SliceRef, x: Float32Array, y: Int32Array, b: number, augmentWith: boolean): void => {
+  const load = (ref: SliceRef, x: Float32Array, y: Int32Array, b: number, augmentWith: boolean, rng: Rng): void => {
     const p = byId.get(ref.caseId)!;
     const win = sliceWindow(p.c.volume, axis, ref.index, T, { ranges: p.ranges });
     let wx = (opts.imageResize === 'area' ? resizeArea : resizeBilinear)(win, [T, p.H, p.W, channels], size, size);
@@ -140,26 +149,34 @@ export function makeSampler(cases: readonly SamplerCase[], opts: SamplerOptions)
     y.set(wy, b * size * size);
   };
 
-  const assemble = (refs: SliceRef[], augmentWith: boolean): Batch => {
+  const assemble = (refs: SliceRef[], augmentWith: boolean, rng: Rng): Batch => {
     const B = refs.length;
     const x = new Float32Array(B * windowLen), y = new Int32Array(B * size * size);
-    refs.forEach((r, b) => load(r, x, y, b, augmentWith));
+    refs.forEach((r, b) => load(r, x, y, b, augmentWith, rng));
     return { x, y, ids: refs.map(refId), refs, shape: [B, T, size, size, channels] };
   };
 
+  const batchAt = (step: number): Batch => {
+    if (!(Number.isInteger(step) && step >= 0)) throw new Error(`sampler.batchAt: step ${step}, expected an integer ≥ 0.`);
+    // NOTE: one stream per step, seeded from (seed, step), so that resuming at any step needs no replay.
+    const rng = makeRng(mixSeed(opts.seed) ^ mixSeed(step + 0x51ed27));
+    const refs: SliceRef[] = [];
+    for (let b = 0; b < batch; b++) {
+      const pool = withFg.length > 0 && rng.chance(fgFrac) ? withFg : train;
+      refs.push(pool[rng.int(pool.length)]);
+    }
+    counter = step + 1;
+    return assemble(refs, true, rng);
+  };
+
   return {
-    next() {
-      const refs: SliceRef[] = [];
-      for (let b = 0; b < batch; b++) {
-        const pool = withFg.length > 0 && rng.chance(fgFrac) ? withFg : train;
-        refs.push(pool[rng.int(pool.length)]);
-      }
-      return assemble(refs, true);
-    },
+    next: () => batchAt(counter),
+    batchAt,
     *validation(vb = batch) {
-      for (let i = 0; i < val.length; i += vb) yield assemble(val.slice(i, i + vb), false);
+      const none = makeRng(0); // validation is not augmented: the stream is never read
+      for (let i = 0; i < val.length; i += vb) yield assemble(val.slice(i, i + vb), false, none);
     },
-    train, val, foreground, channels, notes,
+    train, val, foreground, channels, notes, presets,
   };
 }
 
