@@ -6,6 +6,8 @@ import { parseLookupFile } from '../data/labels.ts';
 import { getState, setState, type CaseEntry, type ClassTable } from './store.ts';
 import { notify, resetView, setActiveCase, updateCase } from './actions.ts';
 import { convertFromFiles } from './model.ts';
+import { importCheckpoint } from './train.ts';
+import { isModelCheckpointFile } from '../weights/checkpoint.ts';
 import type { LoadedVolume, VolumeRole } from '../workers/nifti.protocol.ts';
 
 /** A file with its path relative to what was dropped (folders keep their structure, e.g. imagesTr/x.nii.gz). */
@@ -24,16 +26,20 @@ const CHECKPOINT = /\.(safetensors|pth|pt|bin|ckpt)$/i;
 
 /** Loads every file the user dropped or picked: pairs images with labels, parses lookups, reports problems by file. */
 export async function loadFiles(files: InputFile[]): Promise<void> {
-  if (files.length === 0) return;
-  // Checkpoints (and their config / shard index) go to the weights worker; the rest is data.
+  // Model checkpoints written by InflateSeg go to the training worker; other checkpoints (and their config / shard
+  // index) to the weights worker; the rest is data.
+  const models: InputFile[] = [];
+  for (const f of files) if (/\.safetensors$/i.test(f.path) && (await isModelCheckpointFile(f.file))) models.push(f);
+  for (const f of models) await importCheckpoint(f.file, baseName(f.path));
+  files = files.filter((f) => !models.includes(f));
   const checkpoints = files.filter((f) => CHECKPOINT.test(f.path));
   if (checkpoints.length > 0) {
     const sidecars = files.filter((f) => /(^|\/)(config\.json|[^/]*\.index\.json)$/i.test(f.path));
     void convertFromFiles([...checkpoints, ...sidecars].map((f) => ({ name: baseName(f.path), blob: f.file })));
     const taken = new Set([...checkpoints, ...sidecars]);
     files = files.filter((f) => !taken.has(f));
-    if (files.length === 0) return;
   }
+  if (files.length === 0) return;
   const byPath = new Map(files.map((f) => [f.path, f.file]));
   const pairing = pairFiles(files.map((f) => ({ path: f.path, name: baseName(f.path) })));
   for (const note of pairing.notes) notify('info', note);

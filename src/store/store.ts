@@ -6,7 +6,8 @@ import type { ConvertPhase, ConvertedEncoder } from '../workers/weights.protocol
 import type { InflationStrategy } from '../weights/types.ts';
 import { DEFAULT_HUB } from '../weights/hub.ts';
 import type { BackendInfo } from '../train/backend.ts';
-import type { RunState, TrainConfig, TrainEvent } from '../workers/train.protocol.ts';
+import type { CheckpointSummary, RunState, TrainConfig, TrainEvent } from '../workers/train.protocol.ts';
+import type { SelfCheckResult } from '../train/selfcheck.ts';
 
 export type Split = 'train' | 'val';
 
@@ -110,11 +111,20 @@ export interface TrainSlice {
     notes: string[];
     evaluation?: Evaluation;
     evaluating?: boolean;
+    /** The checkpoint the worker's model came from (after an import), shown in the panel. */
+    loaded?: CheckpointSummary;
+    /** After a failed step: the last good weights as a checkpoint file, to save or continue from. */
+    recovery?: { name: string; bytes: Uint8Array; summary: CheckpointSummary };
+    /** An export is being written by the worker. */
+    exporting?: boolean;
   };
+  /** The last backend self-check (GPU vs cpu parity of one micro training step). */
+  backendCheck: { status: 'idle' | 'running' | 'done' | 'failed'; result?: SelfCheckResult; error?: string };
 }
 
 export const initialTrain = (): TrainSlice => ({
   backend: null,
+  backendCheck: { status: 'idle' },
   trainConfig: {
     steps: 200, batch: 2, lr: 1e-4, weightDecay: 0.05, warmupSteps: 20, schedule: 'linear', loss: 'dice-focal', ignoreBackground: false,
     augment: true, seed: 0, valEvery: 50, axis: 2, clip: 1, layerDecay: 1,

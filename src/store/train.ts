@@ -1,9 +1,12 @@
-// Training slice actions: probe the backend, start / pause / resume / stop a run, evaluate, record its events.
+// Training slice actions: probe and check the backend, start / pause / resume / stop / continue a run, evaluate,
+// export and import model checkpoints, and record the worker's events.
 import { TrainClient } from '../workers/trainClient.ts';
-import type { CaseData, TrainConfig, TrainEvent } from '../workers/train.protocol.ts';
-import { getState, setState } from './store.ts';
+import type { CaseData, CheckpointSummary, RunLabels, TrainConfig, TrainEvent } from '../workers/train.protocol.ts';
+import { getState, setState, type AppState, type CaseEntry } from './store.ts';
 import { notify } from './actions.ts';
 import { fromCanonical, writeNifti } from '../nifti/index.ts';
+import { defaultClassName } from '../data/labels.ts';
+import { APP_VERSION } from '../core/version.ts';
 
 let client: TrainClient | null = null;
 const train = () => (client ??= new TrainClient(onEvent));
@@ -11,6 +14,11 @@ const train = () => (client ??= new TrainClient(onEvent));
 function patchRun(patch: Partial<ReturnType<typeof getState>['run']>) {
   setState((s) => ({ run: { ...s.run, ...patch } }));
 }
+
+/** Waiters for the next checkpoint the worker writes on request (export). */
+let exportWaiters: Array<{ resolve: (f: { name: string; bytes: Uint8Array }) => void; reject: (e: Error) => void }> = [];
+/** Waiters for the worker to finish loading a checkpoint. */
+let loadWaiters: Array<{ resolve: (s: CheckpointSummary) => void; reject: (e: Error) => void }> = [];
 
 function onEvent(e: TrainEvent) {
   const run = getState().run;
@@ -25,7 +33,36 @@ function onEvent(e: TrainEvent) {
     case 'preview': patchRun({ preview: e }); break;
     case 'note': patchRun({ notes: [...run.notes, e.message] }); break;
     case 'evaluated': patchRun({ evaluation: e.results, evaluating: false }); break;
-    case 'error': notify('error', e.message); patchRun({ evaluating: false }); break;
+    case 'loaded': {
+      const m = e.summary;
+      setState((st) => ({
+        trainConfig: { ...m.train, backend: st.trainConfig.backend },
+        run: { state: 'loaded', totalSteps: m.train.steps, steps: m.history.steps, validations: m.history.validations, notes: [], loaded: m },
+      }));
+      for (const w of loadWaiters) w.resolve(m);
+      loadWaiters = [];
+      break;
+    }
+    case 'checkpoint':
+      if (e.reason === 'export') {
+        patchRun({ exporting: false });
+        for (const w of exportWaiters) w.resolve({ name: e.name, bytes: e.bytes });
+        exportWaiters = [];
+      } else {
+        patchRun({ recovery: { name: e.name, bytes: e.bytes, summary: e.summary } });
+      }
+      break;
+    case 'selfcheck': setState({ backendCheck: { status: 'done', result: e.result } }); break;
+    case 'error': {
+      notify('error', e.message);
+      patchRun({ evaluating: false, exporting: false });
+      const err = new Error(e.message);
+      for (const w of [...exportWaiters, ...loadWaiters]) w.reject(err);
+      exportWaiters = [];
+      loadWaiters = [];
+      if (getState().backendCheck.status === 'running') setState({ backendCheck: { status: 'failed', error: e.message } });
+      break;
+    }
   }
 }
 
@@ -38,23 +75,76 @@ export function setTrainConfig(patch: Partial<TrainConfig>) {
   setState((s) => ({ trainConfig: { ...s.trainConfig, ...patch } }));
 }
 
+/** Cases with an image and a label, as the worker takes them (structured-clone copies: the viewer keeps its volumes). */
+function labelledCases(s: AppState, which: (c: CaseEntry) => boolean = () => true): CaseData[] {
+  return s.cases.filter((c) => c.image && c.label && which(c)).map((c) => ({
+    id: c.id, split: c.split, dims: c.image!.volume.dims, channels: c.image!.volume.channels, spacing: c.image!.volume.spacing,
+    affine: c.image!.volume.affine, image: c.image!.volume.data, label: c.label!.volume.data,
+  }));
+}
+
+/** Largest label value over the labelled cases + 1. */
+function classCount(s: AppState): number {
+  return Math.max(0, ...s.cases.filter((c) => c.label?.label).flatMap((c) => c.label!.label!.classes)) + 1;
+}
+
+function runLabels(s: AppState, numClasses: number, source: string): RunLabels {
+  return { classNames: Array.from({ length: numClasses }, (_, v) => s.classTable.names[v] ?? defaultClassName(v)), source, appVersion: APP_VERSION };
+}
+
 /** Starts a run on the labelled cases with the current encoder. Returns a reason when it cannot start. */
 export function startTraining(): string | null {
   const s = getState();
   if (!s.encoder) return 'Load an encoder first (Encoder panel).';
-  const labelled = s.cases.filter((c) => c.image && c.label);
-  if (labelled.length === 0) return 'Load at least one image with its label map.';
+  const cases = labelledCases(s);
+  if (cases.length === 0) return 'Load at least one image with its label map.';
   const channels = s.encoder.options.inChans;
-  const bad = labelled.find((c) => c.image!.volume.channels !== channels);
-  if (bad) return `${bad.id} has ${bad.image!.volume.channels} channel(s) but the encoder takes ${channels}: set Channels in the Encoder panel and convert again.`;
-  const numClasses = Math.max(...labelled.flatMap((c) => c.label!.label!.classes)) + 1;
-  // Copies (structured clone) so the viewer keeps its volumes.
-  const cases: CaseData[] = labelled.map((c) => ({
-    id: c.id, split: c.split, dims: c.image!.volume.dims, channels: c.image!.volume.channels, spacing: c.image!.volume.spacing,
-    affine: c.image!.volume.affine, image: c.image!.volume.data, label: c.label!.volume.data,
-  }));
+  const bad = cases.find((c) => c.channels !== channels);
+  if (bad) return `${bad.id} has ${bad.channels} channel(s) but the encoder takes ${channels}: set Channels in the Encoder panel and convert again.`;
+  const numClasses = classCount(s);
   setState((st) => ({ run: { state: 'starting', totalSteps: st.trainConfig.steps, steps: [], validations: [], notes: [] } }));
-  train().send({ type: 'start', encoder: { spec: s.encoder.spec, options: s.encoder.options, tensors: s.encoder.tensors }, cases, numClasses, config: s.trainConfig });
+  train().send({
+    type: 'start', from: { kind: 'encoder', encoder: { spec: s.encoder.spec, options: s.encoder.options, tensors: s.encoder.tensors } },
+    cases, numClasses, config: s.trainConfig, labels: runLabels(s, numClasses, s.encoder.source),
+  });
+  return null;
+}
+
+/** The step the worker's model is at (last run, or loaded checkpoint), or null when there is none. */
+export function modelStep(s: AppState = getState()): number | null {
+  const r = s.run;
+  if (r.state === 'failed') return r.recovery?.summary.step ?? null;
+  if (r.state === 'loaded') return r.loaded?.step ?? null;
+  if (r.state === 'done' || r.state === 'stopped') return r.steps[r.steps.length - 1]?.step ?? r.loaded?.step ?? 0;
+  return null;
+}
+
+/**
+ * Continues training the worker's model (a finished, stopped or loaded one; after a failure, the last good weights,
+ * in a fresh worker so a lost GPU device is replaced) up to the Steps setting, with the current settings (a lower
+ * batch after running out of memory, for example). Returns a reason when it cannot.
+ */
+export async function continueTraining(): Promise<string | null> {
+  const s = getState();
+  const from = modelStep(s);
+  if (from === null) return 'There is no model to continue: train one or import a checkpoint.';
+  if (s.trainConfig.steps <= from) return `The model is at step ${from}: set Steps above ${from} to continue.`;
+  const cases = labelledCases(s);
+  if (cases.length === 0) return 'Load at least one image with its label map.';
+  const source = s.run.loaded?.source ?? s.run.recovery?.summary.source ?? s.encoder?.source ?? 'unknown';
+  const numClasses = classCount(s);
+  const { recovery } = s.run;
+  if (s.run.state === 'failed' && recovery) {
+    client?.terminate(); // a fresh worker (and GPU device) for the last good weights
+    try {
+      await loadCheckpointBytes(recovery.name, recovery.bytes.slice());
+    } catch (err) {
+      return err instanceof Error ? err.message : String(err);
+    }
+  }
+  const st = getState();
+  setState({ run: { ...st.run, state: 'starting', totalSteps: st.trainConfig.steps, evaluation: undefined, recovery: undefined } });
+  train().send({ type: 'start', from: { kind: 'continue' }, cases, numClasses, config: st.trainConfig, labels: runLabels(st, numClasses, source) });
   return null;
 }
 
@@ -62,12 +152,59 @@ export const pauseTraining = () => train().send({ type: 'pause' });
 export const resumeTraining = () => train().send({ type: 'resume' });
 export const stopTraining = () => train().send({ type: 'stop' });
 
+/** Evaluates the model on the validation cases (all labelled cases when none is marked for validation). */
 export function evaluateValidation() {
   const s = getState();
-  const ids = s.cases.filter((c) => c.label && c.split === 'val').map((c) => c.id);
-  const target = ids.length ? ids : s.cases.filter((c) => c.label).map((c) => c.id);
+  const val = labelledCases(s, (c) => c.split === 'val');
+  const cases = val.length ? val : labelledCases(s);
+  if (cases.length === 0) { notify('error', 'Load an image with its label map to evaluate on.'); return; }
   patchRun({ evaluating: true, evaluation: undefined });
-  train().send({ type: 'evaluate', caseIds: target });
+  train().send({ type: 'evaluate', cases });
+}
+
+/** The worker's model as a .safetensors checkpoint (with the AdamW state when `optimizer`, to resume exactly). */
+export function exportCheckpoint(optimizer: boolean): Promise<{ name: string; bytes: Uint8Array }> {
+  const s = getState();
+  if (s.run.state === 'failed' && s.run.recovery) return Promise.resolve({ name: s.run.recovery.name, bytes: s.run.recovery.bytes });
+  patchRun({ exporting: true });
+  return new Promise((resolve, reject) => {
+    exportWaiters.push({ resolve, reject });
+    train().send({ type: 'export', optimizer });
+  });
+}
+
+function loadCheckpointBytes(name: string, bytes: Uint8Array): Promise<CheckpointSummary> {
+  return new Promise((resolve, reject) => {
+    loadWaiters.push({ resolve, reject });
+    train().send({ type: 'load', file: name, bytes }, [bytes.buffer as ArrayBuffer]);
+  });
+}
+
+/**
+ * Makes a model checkpoint file (written by InflateSeg) the worker's model: its curves come back, and it can be
+ * evaluated or trained further. A file that is not one gives a message naming it; the current model stays.
+ */
+export async function importCheckpoint(file: Blob, name: string): Promise<boolean> {
+  const s = getState();
+  if (['running', 'paused', 'starting'].includes(s.run.state)) {
+    notify('error', `${name}: stop the current run before importing a checkpoint.`, name);
+    return false;
+  }
+  try {
+    const m = await loadCheckpointBytes(name, new Uint8Array(await file.arrayBuffer()));
+    const names = m.classNames.slice(1).join(', ');
+    notify('info', `${name}: model loaded (step ${m.step}, ${m.config.encoder.family} D ${m.config.encoder.embedDim}×${m.config.encoder.depth}, ${m.inflation.strategy} T = ${m.config.T}, ${m.config.imgSize} px, classes: ${names}${m.hasOptimizer ? '; optimiser state included' : ''}).`, name);
+    return true;
+  } catch {
+    return false; // the worker's error event already told the user
+  }
+}
+
+/** Runs the backend self-check in the training worker (one micro step on the backend and on cpu, compared). */
+export function checkBackend() {
+  if (getState().backendCheck.status === 'running') return;
+  setState({ backendCheck: { status: 'running' } });
+  train().send({ type: 'selfcheck' });
 }
 
 /**

@@ -1,7 +1,7 @@
 // Picks the tfjs backend for training: WebGPU, else WebGL, else the plain-JS cpu backend, and describes the
 // adapter (name, limits) so the UI can say what the work runs on. Runs inside a worker or in Node.
 import * as tf from '@tensorflow/tfjs';
-import '@tensorflow/tfjs-backend-webgpu';
+import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 
 export type BackendName = 'webgpu' | 'webgl' | 'cpu';
 
@@ -22,13 +22,51 @@ interface GpuAdapterLike {
   isFallbackAdapter?: boolean;
 }
 
+const navigatorGpu = () => (globalThis.navigator as unknown as { gpu?: GPU } | undefined)?.gpu;
+
 async function webgpuAdapter(): Promise<GpuAdapterLike | null> {
-  const gpu = (globalThis.navigator as unknown as { gpu?: { requestAdapter(): Promise<GpuAdapterLike | null> } } | undefined)?.gpu;
+  const gpu = navigatorGpu();
   if (!gpu) return null;
-  return gpu.requestAdapter();
+  return (await gpu.requestAdapter({ powerPreference: 'high-performance' })) as unknown as GpuAdapterLike | null;
+}
+
+/**
+ * Registers tfjs's WebGPU backend with a factory of our own when the package did not (it registers only if
+ * navigator.gpu existed when it was imported: Node, where Dawn is installed later) or after a lost device, so that
+ * the next setBackend('webgpu') gets a new device. The device asks for the adapter's full buffer limits so that
+ * large models fit.
+ */
+function registerWebgpu(replace: boolean) {
+  if (replace && tf.findBackend('webgpu')) tf.removeBackend('webgpu');
+  if (tf.findBackendFactory('webgpu') && !replace) return;
+  tf.registerBackend('webgpu', async () => {
+    const adapter = await navigatorGpu()!.requestAdapter({ powerPreference: 'high-performance' });
+    if (!adapter) throw new Error('no WebGPU adapter');
+    const l = adapter.limits;
+    const device = await adapter.requestDevice({
+      requiredFeatures: adapter.features.has('timestamp-query') ? ['timestamp-query'] : [],
+      requiredLimits: {
+        maxBufferSize: l.maxBufferSize, maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+        maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize, maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
+        maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX, maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+      },
+    });
+    return new WebGPUBackend(device, adapter.info);
+  }, 3);
 }
 
 const SOFTWARE = /swiftshader|llvmpipe|lavapipe|software|basic render/i;
+
+/** Why the WebGPU device was lost ('destroyed: …', 'unknown: …'), once it has been; null while it is alive. */
+let lostReason: string | null = null;
+export const gpuDeviceLost = (): string | null => lostReason;
+
+/** Watches the tfjs WebGPU backend's device: a lost device makes every later read fail with an empty message. */
+function watchDevice() {
+  const device = (tf.backend() as unknown as { device?: { lost?: Promise<{ reason?: string; message?: string }> } }).device;
+  lostReason = null;
+  void device?.lost?.then((i) => { lostReason = [i.reason ?? 'unknown', i.message].filter(Boolean).join(': '); });
+}
 
 /** Tries the backends in order (or only `prefer` when given) and returns what was chosen. */
 export async function chooseBackend(prefer?: BackendName): Promise<BackendInfo> {
@@ -39,8 +77,10 @@ export async function chooseBackend(prefer?: BackendName): Promise<BackendInfo> 
       if (name === 'webgpu') {
         const adapter = await webgpuAdapter();
         if (!adapter) { fallbacks.push('webgpu: no adapter (navigator.gpu missing or no GPU; Chromium needs WebGPU enabled)'); continue; }
+        registerWebgpu(lostReason !== null);
         if (!(await tf.setBackend('webgpu'))) { fallbacks.push('webgpu: the tfjs backend did not initialise'); continue; }
         await tf.ready();
+        watchDevice();
         const i = adapter.info ?? {};
         const desc = [i.vendor, i.architecture, i.device, i.description].filter(Boolean).join(' ') || 'WebGPU adapter';
         return { name, adapter: desc, software: SOFTWARE.test(desc) || !!adapter.isFallbackAdapter, limits: { maxBufferSize: adapter.limits.maxBufferSize, maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize }, fallbacks };

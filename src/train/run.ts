@@ -1,19 +1,30 @@
-// One training run, top to bottom: build the model from the inflated encoder, sample windows, then
-// evaluate / forward-backward-update / log each step; pause, resume and stop between steps; keep the last
-// good weights when a step fails (out of memory, lost device). Used by the training worker (and the CLI later).
+// One training run, top to bottom: build the model (inflated encoder + fresh decoder, or a checkpoint), sample
+// windows, then evaluate / forward-backward-update / log each step; pause, resume and stop between steps; keep the
+// last good weights on the host when a step fails (out of memory, lost device). Used by the training worker (and
+// the CLI later).
 import * as tf from '@tensorflow/tfjs';
-import { createParams, forward, makeConfig, predict, segLoss, toStateDict, trainableVars, type ModelConfig } from '../model/index.ts';
+import { createParams, forward, makeConfig, predict, segLoss, trainableVars, type ModelConfig } from '../model/index.ts';
 import type { ParamMap } from '../model/types.ts';
-import { makeAdamW, type AdamW } from './optim/adamw.ts';
+import { makeAdamW, type AdamW, type OptimState } from './optim/adamw.ts';
 import { layerDecayMultipliers } from './optim/groups.ts';
 import { lrAt } from './optim/schedule.ts';
 import { makeSampler, type Sampler, type SamplerCase } from '../data/windows/index.ts';
 import { DiceAccumulator } from '../data/metrics/index.ts';
-import type { CaseData, EncoderData, RunState, TrainConfig, TrainEvent } from '../workers/train.protocol.ts';
-import type { StateDict } from '../weights/types.ts';
+import { gpuDeviceLost } from './backend.ts';
+import type { CaseData, CheckpointSummary, EncoderData, RunLabels, RunState, TrainConfig, TrainEvent } from '../workers/train.protocol.ts';
+import type { InflateOptions, StateDict } from '../weights/types.ts';
+import { checkpointName, encodeModelCheckpoint, type CheckpointMeta, type ModelCheckpoint, type StepRecord, type ValidationRecord } from '../weights/checkpoint.ts';
 import type { Volume } from '../nifti/types.ts';
 
 export type Emit = (e: TrainEvent, transfer?: Transferable[]) => void;
+
+/** What a run's model is built from: a converted encoder (fresh decoder from the seed) or a saved model. */
+export type ModelSource =
+  | { kind: 'encoder'; encoder: EncoderData }
+  | { kind: 'model'; checkpoint: ModelCheckpoint };
+
+/** The weights (and optimiser state) of one step, on the host. */
+interface Snapshot { step: number; weights: StateDict; optim: OptimState | null }
 
 /** A case's image or label as a Volume on the canonical grid (what the sampler and evaluation take). */
 export function caseVolume(c: CaseData, which: 'image' | 'label'): Volume {
@@ -23,47 +34,87 @@ export function caseVolume(c: CaseData, which: 'image' | 'label'): Volume {
   };
 }
 
-/** Turns a tfjs failure into a message a user can act on. */
-export function explainFailure(err: unknown, cfg: TrainConfig, size: number, step: number): string {
+/**
+ * Turns a tfjs failure into a message a user can act on. `lost` is the WebGPU device-loss reason when the device
+ * is gone (reads then fail with an empty message, so the error alone cannot tell).
+ */
+export function explainFailure(err: unknown, cfg: TrainConfig, size: number, step: number, lost: string | null = null): string {
   const m = err instanceof Error ? err.message : String(err);
+  if (lost !== null || /device.*lost|lost.*device|context lost/i.test(m)) {
+    return `The GPU device was lost during step ${step + 1} (driver reset, GPU reclaimed by the system or another tab): ${lost ?? m}. Continue to go on from the last good weights on a new device.`;
+  }
   if (/out of memory|OOM|allocat|exceeds the max|too large/i.test(m)) {
-    return `Out of GPU memory at step ${step} (batch ${cfg.batch}, ${size} px): lower the batch or the input size and start again; the weights of step ${step} are kept. (${m})`;
+    return `Out of GPU memory during step ${step + 1} (batch ${cfg.batch}, ${size} px): lower the batch and continue from the last good weights, or lower the input size and start again. (${m})`;
   }
-  if (/device.*lost|lost.*device|context lost/i.test(m)) {
-    return `The GPU device was lost at step ${step} (driver reset or another tab took the GPU); the weights of step ${step} are kept — start again to continue. (${m})`;
-  }
-  return `Training stopped at step ${step}: ${m}`;
+  return `Training stopped during step ${step + 1}: ${m || 'unknown error'}`;
 }
 
 export class TrainingRun {
   readonly config: ModelConfig;
   readonly params: ParamMap;
   private readonly opt: AdamW;
-  private readonly sampler: Sampler;
+  private readonly inflation: InflateOptions;
+  private sampler: Sampler | null = null;
   private state: RunState = 'starting';
   private wake: (() => void) | null = null;
+  /** Last good weights on the host: at the start, at each validation, and what a failure falls back to. */
+  private kept: Snapshot | null;
+  private failed = false;
+  readonly history: { steps: StepRecord[]; validations: ValidationRecord[] };
   step = 0;
 
-  constructor(encoder: EncoderData, cases: CaseData[], numClasses: number, private readonly cfg: TrainConfig, private readonly emit: Emit) {
-    const state: StateDict = new Map(encoder.tensors.map((t) => [t.name, { dtype: 'float32', shape: t.shape, data: t.data }]));
-    // NOTE: micro encoders (D < 64, used for quick tries and tests) get a narrow decoder so the head does not dominate.
-    const decoderWidth = cfg.decoderWidth ?? (encoder.spec.embedDim < 64 ? 16 : 64);
-    this.config = makeConfig({ encoder: encoder.spec, numClasses, T: encoder.options.T, inChans: encoder.options.inChans, imgSize: encoder.options.imgSize, decoderWidth });
-    this.params = createParams(this.config, state, cfg.seed);
+  constructor(
+    source: ModelSource, private readonly cases: CaseData[], numClasses: number, private readonly cfg: TrainConfig,
+    private readonly labels: RunLabels, private readonly emit: Emit,
+  ) {
+    if (source.kind === 'encoder') {
+      const { encoder } = source;
+      const state: StateDict = new Map(encoder.tensors.map((t) => [t.name, { dtype: 'float32', shape: t.shape, data: t.data }]));
+      // NOTE: micro encoders (D < 64, used for quick tries and tests) get a narrow decoder so the head does not dominate.
+      const decoderWidth = cfg.decoderWidth ?? (encoder.spec.embedDim < 64 ? 16 : 64);
+      this.config = makeConfig({
+        encoder: encoder.spec, numClasses, T: encoder.options.T, inChans: encoder.options.inChans, imgSize: encoder.options.imgSize, decoderWidth, decoder: cfg.decoder,
+      });
+      this.params = createParams(this.config, state, cfg.seed);
+      this.inflation = encoder.options;
+      this.history = { steps: [], validations: [] };
+    } else {
+      const { meta, weights } = source.checkpoint;
+      if (meta.config.numClasses !== numClasses) {
+        throw new Error(`the model predicts ${meta.config.numClasses} classes but the labels have ${numClasses}: load labels with the same classes, or train a new model`);
+      }
+      this.config = makeConfig(meta.config);
+      this.params = createParams(this.config, weights, cfg.seed);
+      this.inflation = meta.inflation;
+      this.step = meta.step;
+      this.history = { steps: meta.history.steps.filter((s) => s.step <= meta.step), validations: meta.history.validations.filter((v) => v.step <= meta.step) };
+    }
     const names = [...this.params.keys()];
     this.opt = makeAdamW({
       weightDecay: cfg.weightDecay,
       maxGradNorm: cfg.clip > 0 ? cfg.clip : null,
-      lrMultipliers: cfg.layerDecay < 1 ? layerDecayMultipliers(names, encoder.spec.depth, cfg.layerDecay) : undefined,
+      lrMultipliers: cfg.layerDecay < 1 ? layerDecayMultipliers(names, this.config.encoder.depth, cfg.layerDecay) : undefined,
     });
-    const samplerCases: SamplerCase[] = cases.map((c) => ({ id: c.id, split: c.split, volume: caseVolume(c, 'image'), label: caseVolume(c, 'label') }));
-    this.sampler = makeSampler(samplerCases, {
-      axis: cfg.axis, T: this.config.T, size: this.config.imgSize, batch: cfg.batch, seed: cfg.seed, augment: cfg.augment ? undefined : false,
-    });
+    const optim = source.kind === 'model' ? source.checkpoint.optim : null;
+    if (optim) this.opt.setState(optim);
+    // A checkpoint is its own first snapshot; a fresh model takes one when the run starts (reads are async on GPUs).
+    this.kept = source.kind === 'model' ? { step: this.step, weights: source.checkpoint.weights, optim } : null;
+  }
+
+  /** The sampler over the run's cases, made on first use (a model loaded only to evaluate needs none). */
+  private get windows(): Sampler {
+    if (!this.sampler) {
+      if (this.cases.length === 0) throw new Error('no labelled case to train on');
+      const samplerCases: SamplerCase[] = this.cases.map((c) => ({ id: c.id, split: c.split, volume: caseVolume(c, 'image'), label: caseVolume(c, 'label') }));
+      this.sampler = makeSampler(samplerCases, {
+        axis: this.cfg.axis, T: this.config.T, size: this.config.imgSize, batch: this.cfg.batch, seed: this.cfg.seed, augment: this.cfg.augment ? undefined : false,
+      });
+    }
+    return this.sampler;
   }
 
   get notes(): string[] {
-    return this.sampler.notes;
+    return this.cases.length ? this.windows.notes : [];
   }
 
   get axis(): 0 | 1 | 2 {
@@ -96,9 +147,11 @@ export class TrainingRun {
     }
   }
 
-  /** Runs `cfg.steps` steps (or until stopped). Pause and stop take effect between steps. */
+  /** Runs up to `cfg.steps` steps in total (a model from a checkpoint continues from its step), or until stopped. */
   async run(): Promise<void> {
     const { cfg } = this;
+    const sampler = this.windows;
+    this.kept ??= await this.snapshot();
     this.setState('running');
     const trainable = trainableVars(this.params);
     const nameOf = new Map([...this.params].map(([k, v]) => [v.name, k]));
@@ -111,7 +164,7 @@ export class TrainingRun {
       if (this.state === 'stopped') break;
 
       // --- forward, backward, update --------------------------------------------------------------------
-      const batch = this.sampler.next();
+      const batch = sampler.batchAt(this.step);
       const lr = lrAt(this.step, schedule);
       const t0 = performance.now();
       let lossValue: number;
@@ -127,7 +180,7 @@ export class TrainingRun {
         lossValue = (await loss.data())[0];
         loss.dispose();
       } catch (err) {
-        this.setState('failed', explainFailure(err, cfg, this.config.imgSize, this.step));
+        await this.fail(err);
         return;
       }
       this.step++;
@@ -135,17 +188,49 @@ export class TrainingRun {
       const mem = tf.memory();
 
       // --- log ---------------------------------------------------------------------------------------------
-      this.emit({ type: 'step', step: this.step, loss: lossValue, lr, ms, samplesPerSec: (cfg.batch * 1000) / ms, numTensors: mem.numTensors, numBytes: mem.numBytes });
+      const point: StepRecord = { step: this.step, loss: lossValue, lr, ms, samplesPerSec: (cfg.batch * 1000) / ms, numTensors: mem.numTensors, numBytes: mem.numBytes };
+      this.history.steps.push(point);
+      this.emit({ type: 'step', ...point });
       if (!Number.isFinite(lossValue)) {
-        this.setState('failed', `The loss became ${lossValue} at step ${this.step}: lower the learning rate (now ${cfg.lr}) and start again.`);
+        await this.fail(`The loss became ${lossValue} at step ${this.step}: lower the learning rate (now ${cfg.lr}) and continue from the last good weights, or start again.`);
         return;
       }
 
-      // --- evaluate ------------------------------------------------------------------------------------------
+      // --- evaluate (and keep these weights as the last good ones) -------------------------------------------
       const last = this.step === cfg.steps;
-      if ((cfg.valEvery > 0 && this.step % cfg.valEvery === 0) || last) await this.validate();
+      if ((cfg.valEvery > 0 && this.step % cfg.valEvery === 0) || last) {
+        try {
+          await this.validate();
+          this.kept = await this.snapshot();
+        } catch (err) {
+          await this.fail(err);
+          return;
+        }
+      }
     }
     this.setState(this.state === 'stopped' ? 'stopped' : 'done');
+  }
+
+  /**
+   * A failed step: the device may be gone or the variables half-updated, so the run falls back to the last host
+   * snapshot and sends it as a checkpoint, which the page can save or continue from (in a fresh worker if need be).
+   */
+  private async fail(reason: unknown): Promise<void> {
+    // The device's `lost` promise settles a task after the failed read: let it, then explain.
+    await new Promise<void>((r) => setTimeout(r, 0));
+    const message = typeof reason === 'string' ? reason : explainFailure(reason, this.cfg, this.config.imgSize, this.step, gpuDeviceLost());
+    this.failed = true;
+    const kept = this.kept;
+    const note = !kept ? '' : kept.step === this.step ? '' : ` The last good weights are those of step ${kept.step}.`;
+    this.setState('failed', message + note);
+    if (!kept) return;
+    try {
+      const ckpt = this.checkpointFrom(kept);
+      const bytes = encodeModelCheckpoint(ckpt);
+      this.emit({ type: 'checkpoint', reason: 'failure', name: checkpointName(ckpt.meta), bytes, summary: summarize(ckpt, checkpointName(ckpt.meta)) }, [bytes.buffer as ArrayBuffer]);
+    } catch (err) {
+      this.emit({ type: 'error', message: `the last good weights could not be saved: ${err instanceof Error ? err.message : String(err)}` });
+    }
   }
 
   /** Pooled slice-level Dice over the validation windows (as the reference pools over validation slices). */
@@ -153,7 +238,7 @@ export class TrainingRun {
     const acc = new DiceAccumulator(this.config.numClasses);
     let best: { fg: number; pred: Uint8Array; caseId: string; index: number } | null = null;
     const S = this.config.imgSize;
-    for (const b of this.sampler.validation(this.cfg.batch)) {
+    for (const b of this.windows.validation(this.cfg.batch)) {
       const pred = tf.tidy(() => predict(this.params, this.config, tf.tensor5d(b.x, b.shape)));
       const p = (await pred.data()) as Int32Array;
       pred.dispose();
@@ -168,18 +253,52 @@ export class TrainingRun {
     }
     const r = acc.result();
     const dice = r.perClass;
+    this.history.validations.push({ step: this.step, dice, meanDice: r.mean });
     this.emit({ type: 'validation', step: this.step, dice, meanDice: r.mean });
     if (best) this.emit({ type: 'preview', step: this.step, caseId: best.caseId, axis: this.cfg.axis, index: best.index, size: S, pred: best.pred }, [best.pred.buffer]);
     return { dice, meanDice: r.mean };
   }
 
-  /** The trained weights (encoder under timm names + decode_head.*), for export. */
-  weights(): StateDict {
-    return toStateDict(this.params);
+  /** The current weights and optimiser state, read back to the host. */
+  private async snapshot(): Promise<Snapshot> {
+    const weights: StateDict = new Map();
+    for (const [k, v] of this.params) weights.set(k, { dtype: 'float32', shape: [...v.shape], data: Float32Array.from((await v.data()) as Float32Array) });
+    return { step: this.step, weights, optim: await this.opt.getState() };
+  }
+
+  /** The model as a checkpoint record: the current weights, or after a failure the last good ones. */
+  async checkpoint(optimizer: boolean): Promise<ModelCheckpoint> {
+    const snap = this.failed && this.kept ? this.kept : await this.snapshot();
+    const ckpt = this.checkpointFrom(snap);
+    return optimizer ? ckpt : { ...ckpt, optim: null };
+  }
+
+  private checkpointFrom(snap: Snapshot): ModelCheckpoint {
+    const meta: CheckpointMeta = {
+      config: this.config,
+      inflation: this.inflation,
+      source: this.labels.source,
+      train: this.cfg,
+      step: snap.step,
+      classNames: this.labels.classNames,
+      intensity: this.sampler?.presets ?? {},
+      orientation: { space: 'RAS', axis: this.cfg.axis },
+      history: { steps: this.history.steps.filter((s) => s.step <= snap.step), validations: this.history.validations.filter((v) => v.step <= snap.step) },
+      appVersion: this.labels.appVersion,
+      created: new Date().toISOString(),
+    };
+    return { meta, weights: snap.weights, optim: snap.optim };
   }
 
   dispose() {
     this.opt.dispose();
     for (const v of this.params.values()) v.dispose();
   }
+}
+
+/** A checkpoint's description for the page (no tensors). */
+export function summarize(ckpt: ModelCheckpoint, file: string): CheckpointSummary {
+  let params = 0;
+  for (const t of ckpt.weights.values()) params += t.data.length;
+  return { ...ckpt.meta, file, hasOptimizer: ckpt.optim !== null, params };
 }

@@ -1,6 +1,9 @@
-// Typed messages between the main thread and the training worker: start / pause / resume / stop / evaluate,
-// and the events a run produces (backend, steps, validation, slice previews, state, evaluation, checkpoint).
+// Typed messages between the main thread and the training worker: start / pause / resume / stop / evaluate /
+// load and export a checkpoint / self-check, and the events a run produces (backend, steps, validation, slice
+// previews, state, evaluation, checkpoint).
 import type { BackendInfo, BackendName } from '../train/backend.ts';
+import type { CheckpointMeta } from '../weights/checkpoint.ts';
+import type { SelfCheckResult } from '../train/selfcheck.ts';
 import type { EncoderSpec, InflateOptions } from '../weights/types.ts';
 import type { TensorRecord } from './weights.protocol.ts';
 import type { Mat4, Vec3, VoxelArray } from '../core/types.ts';
@@ -31,7 +34,23 @@ export interface TrainConfig {
   backend?: BackendName;
   /** Channels of the decoder's feature maps (default 64; 16 for micro encoders). */
   decoderWidth?: number;
+  /** Segmentation head: 'unetr' (default, light) or 'uper' (UPerNet, as in the paper). */
+  decoder?: 'uper' | 'unetr';
 }
+
+/** What the run records in a checkpoint besides what it knows itself (names and presets come from the page). */
+export interface RunLabels {
+  /** Class names by label value, background first. */
+  classNames: string[];
+  /** Where the encoder came from (file or Hub repo). */
+  source: string;
+  appVersion: string;
+}
+
+/** The model a run starts from: a converted encoder (fresh decoder), or the worker's current model (continue). */
+export type RunStart =
+  | { kind: 'encoder'; encoder: EncoderData }
+  | { kind: 'continue' };
 
 /** A case's volumes as the worker needs them (canonical grid). */
 export interface CaseData {
@@ -53,13 +72,22 @@ export interface EncoderData {
 
 export type TrainRequest =
   | { type: 'probe'; backend?: BackendName }
-  | { type: 'start'; encoder: EncoderData; cases: CaseData[]; numClasses: number; config: TrainConfig }
+  | { type: 'start'; from: RunStart; cases: CaseData[]; numClasses: number; config: TrainConfig; labels: RunLabels }
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'stop' }
-  | { type: 'evaluate'; caseIds: string[] };
+  | { type: 'evaluate'; cases: CaseData[] }
+  /** Makes a checkpoint file the worker's current model (to evaluate it, or continue training it). */
+  | { type: 'load'; file: string; bytes: Uint8Array }
+  /** Writes the current model as a checkpoint; with the optimiser state when asked (to resume exactly). */
+  | { type: 'export'; optimizer: boolean }
+  /** Runs one seeded micro training step on the chosen backend and on cpu, and compares them. */
+  | { type: 'selfcheck' };
 
-export type RunState = 'starting' | 'running' | 'paused' | 'stopped' | 'done' | 'failed';
+export type RunState = 'starting' | 'running' | 'paused' | 'stopped' | 'done' | 'failed' | 'loaded';
+
+/** A checkpoint's description without its tensors (what the page shows after a load or an export). */
+export type CheckpointSummary = CheckpointMeta & { file: string; hasOptimizer: boolean; params: number };
 
 export type TrainEvent =
   | { type: 'backend'; info: BackendInfo }
@@ -69,4 +97,9 @@ export type TrainEvent =
   | { type: 'preview'; step: number; caseId: string; axis: number; index: number; size: number; pred: Uint8Array }
   | { type: 'evaluated'; results: Array<{ caseId: string; dice: number[]; meanDice: number; hd95: number[]; meanHd95: number; prediction: Uint8Array }> }
   | { type: 'note'; message: string }
+  /** The worker's model now comes from this checkpoint. */
+  | { type: 'loaded'; summary: CheckpointSummary }
+  /** A checkpoint file; `reason` 'failure' when the worker saved the last good weights after a failed step. */
+  | { type: 'checkpoint'; reason: 'export' | 'failure'; name: string; bytes: Uint8Array; summary: CheckpointSummary }
+  | { type: 'selfcheck'; result: SelfCheckResult }
   | { type: 'error'; message: string };

@@ -1,13 +1,21 @@
-// Training worker: a thin switch over TrainRequest; the run lives in src/train/run.ts, evaluation in src/train/evaluate.ts.
+// Training worker: a thin switch over TrainRequest; the run lives in src/train/run.ts, evaluation in
+// src/train/evaluate.ts, the checkpoint format in src/weights/checkpoint.ts, the self-check in src/train/selfcheck.ts.
 import { chooseBackend } from '../train/backend.ts';
-import { TrainingRun, caseVolume } from '../train/run.ts';
+import { TrainingRun, caseVolume, summarize, type ModelSource } from '../train/run.ts';
 import { evaluateVolume } from '../train/evaluate.ts';
-import type { CaseData, TrainEvent, TrainRequest } from './train.protocol.ts';
+import { selfCheck } from '../train/selfcheck.ts';
+import { checkpointName, decodeModelCheckpoint, encodeModelCheckpoint } from '../weights/checkpoint.ts';
+import type { RunState, TrainEvent, TrainRequest } from './train.protocol.ts';
 
 const post = (e: TrainEvent, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(e, transfer);
+/** The worker's current model: the run being trained, the last one, or one loaded from a checkpoint. */
 let run: TrainingRun | null = null;
-let runState = 'idle';
-let cases: CaseData[] = [];
+let runState: RunState | 'idle' = 'idle';
+const busy = () => runState === 'running' || runState === 'paused' || runState === 'starting';
+const emit = (e: TrainEvent, t?: Transferable[]) => {
+  if (e.type === 'state') runState = e.state;
+  post(e, t);
+};
 
 self.onmessage = async (ev: MessageEvent<TrainRequest>) => {
   const msg = ev.data;
@@ -17,14 +25,15 @@ self.onmessage = async (ev: MessageEvent<TrainRequest>) => {
         post({ type: 'backend', info: await chooseBackend(msg.backend) });
         break;
       case 'start': {
-        if (run && ['running', 'paused'].includes(runState)) throw new Error('a run is already in progress; stop it first');
+        if (busy()) throw new Error('a run is already in progress; stop it first');
         post({ type: 'backend', info: await chooseBackend(msg.config.backend) });
+        let source: ModelSource;
+        if (msg.from.kind === 'encoder') source = { kind: 'encoder', encoder: msg.from.encoder };
+        else if (run) source = { kind: 'model', checkpoint: await run.checkpoint(true) };
+        else throw new Error('there is no model to continue: train one or load a checkpoint');
+        const next = new TrainingRun(source, msg.cases, msg.numClasses, msg.config, msg.labels, emit);
         run?.dispose();
-        cases = msg.cases;
-        run = new TrainingRun(msg.encoder, msg.cases, msg.numClasses, msg.config, (e, t) => {
-          if (e.type === 'state') runState = e.state;
-          post(e, t);
-        });
+        run = next;
         for (const message of run.notes) post({ type: 'note', message });
         void run.run();
         break;
@@ -33,21 +42,44 @@ self.onmessage = async (ev: MessageEvent<TrainRequest>) => {
       case 'resume': run?.resume(); break;
       case 'stop': run?.stop(); break;
       case 'evaluate': {
-        if (!run) throw new Error('nothing to evaluate: train a model first');
+        if (!run) throw new Error('nothing to evaluate: train a model or load a checkpoint first');
+        if (busy()) throw new Error('stop or finish the run before evaluating');
         const results = [];
-        for (const id of msg.caseIds) {
-          const c = cases.find((x) => x.id === id);
-          if (!c) throw new Error(`case ${id} is not in this run`);
+        for (const c of msg.cases) {
           const r = await evaluateVolume(run.params, run.config, caseVolume(c, 'image'), caseVolume(c, 'label'), run.axis, run.batch);
           const m = r.metrics!;
-          results.push({ caseId: id, dice: m.dice, meanDice: m.meanDice, hd95: m.hd95, meanHd95: m.meanHd95, prediction: r.prediction });
+          results.push({ caseId: c.id, dice: m.dice, meanDice: m.meanDice, hd95: m.hd95, meanHd95: m.meanHd95, prediction: r.prediction });
         }
         post({ type: 'evaluated', results }, results.map((r) => r.prediction.buffer as ArrayBuffer));
         break;
       }
+      case 'load': {
+        if (busy()) throw new Error(`${msg.file}: stop the run before loading a checkpoint`);
+        const ckpt = await decodeModelCheckpoint(msg.bytes, msg.file);
+        if (!run) post({ type: 'backend', info: await chooseBackend(ckpt.meta.train.backend) });
+        const next = new TrainingRun({ kind: 'model', checkpoint: ckpt }, [], ckpt.meta.config.numClasses, ckpt.meta.train,
+          { classNames: ckpt.meta.classNames, source: ckpt.meta.source, appVersion: ckpt.meta.appVersion }, emit);
+        run?.dispose();
+        run = next;
+        runState = 'loaded';
+        post({ type: 'loaded', summary: summarize(ckpt, msg.file) });
+        break;
+      }
+      case 'export': {
+        if (!run) throw new Error('nothing to export: train a model or load a checkpoint first');
+        if (runState === 'running') throw new Error('pause or stop the run before exporting');
+        const ckpt = await run.checkpoint(msg.optimizer);
+        const bytes = encodeModelCheckpoint(ckpt);
+        const name = checkpointName(ckpt.meta);
+        post({ type: 'checkpoint', reason: 'export', name, bytes, summary: summarize(ckpt, name) }, [bytes.buffer as ArrayBuffer]);
+        break;
+      }
+      case 'selfcheck':
+        if (busy()) throw new Error('the backend check runs between runs: pause is not enough, stop the run first');
+        post({ type: 'selfcheck', result: await selfCheck() });
+        break;
     }
   } catch (err) {
     post({ type: 'error', message: err instanceof Error ? err.message : String(err) });
   }
 };
-

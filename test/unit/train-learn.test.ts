@@ -19,10 +19,11 @@ it('raises the validation mean Dice clearly within 100 steps', async () => {
   const img = await loadVolume(blob('public/samples/colin27_2mm_t1.nii.gz'), 'colin27_2mm_t1.nii.gz', 'image');
   const seg = await loadVolume(blob('public/samples/colin27_2mm_t1_seg.nii.gz'), 'colin27_2mm_t1_seg.nii.gz', 'label');
   const run = new TrainingRun(
-    { spec: e.spec, options: e.options, tensors: e.tensors },
+    { kind: 'encoder', encoder: { spec: e.spec, options: e.options, tensors: e.tensors } },
     [{ id: 'brain', split: 'train', dims: img.volume.dims, channels: 1, spacing: img.volume.spacing, affine: img.volume.affine, image: img.volume.data, label: seg.volume.data }],
     8,
     { steps: 100, batch: 2, lr: 3e-3, weightDecay: 0.05, warmupSteps: 10, schedule: 'linear', loss: 'dice-ce', ignoreBackground: false, augment: false, seed: 1, valEvery: 0, axis: 0, clip: 1, layerDecay: 1 },
+    { classNames: [], source: 'timm_vit.safetensors', appVersion: 'test' },
     () => {},
   );
   const before = await run.validate();

@@ -12,6 +12,7 @@ import type { CaseData, EncoderData, TrainConfig, TrainEvent } from '../../src/w
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const blob = (p: string) => new Blob([readFileSync(path.join(ROOT, p))]);
 
+const LABELS = { classNames: ['background', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6'], source: 'timm_vit.safetensors', appVersion: 'test' };
 let encoder: EncoderData;
 let cases: CaseData[];
 const base: TrainConfig = {
@@ -32,7 +33,7 @@ beforeAll(async () => {
 describe('TrainingRun (cpu backend)', () => {
   it('keeps tf.memory() flat over 20 steps and reports each step', async () => {
     const events: TrainEvent[] = [];
-    const run = new TrainingRun(encoder, cases, 7, base, (e) => events.push(e));
+    const run = new TrainingRun({ kind: 'encoder', encoder }, cases, 7, base, LABELS, (e) => events.push(e));
     await run.run();
     const steps = events.filter((e) => e.type === 'step') as Extract<TrainEvent, { type: 'step' }>[];
     expect(steps).toHaveLength(20);
@@ -51,7 +52,7 @@ describe('TrainingRun (cpu backend)', () => {
     const events: TrainEvent[] = [];
     const waiters: Array<[(e: TrainEvent) => boolean, () => void]> = [];
     const when = (pred: (e: TrainEvent) => boolean) => new Promise<void>((r) => waiters.push([pred, r]));
-    const run = new TrainingRun(encoder, cases, 7, { ...base, steps: 50 }, (e) => {
+    const run = new TrainingRun({ kind: 'encoder', encoder }, cases, 7, { ...base, steps: 50 }, LABELS, (e) => {
       events.push(e);
       if (e.type === 'step' && e.step === 3) run.pause();
       for (const [p, r] of waiters) if (p(e)) r();

@@ -1,0 +1,143 @@
+// The trained-model checkpoint: one .safetensors holding the encoder under timm names (patch kernel in PyTorch
+// Conv3d layout [D, C_in, T, P, P]), the decoder under `decode_head.*`, optionally the AdamW state under
+// `optim.{m,v,step}.*`, and in `__metadata__` everything needed to rebuild, resume or evaluate the model.
+// Pure: typed arrays and JSON only. Metadata values are JSON strings (safetensors allows only string values).
+import type { HostTensor } from '../core/types.ts';
+import type { ModelConfig } from '../model/config.ts';
+import type { TrainConfig } from '../workers/train.protocol.ts';
+import { parseSafetensorsHeader, readSafetensors, writeSafetensors } from './formats/safetensors.ts';
+import type { InflateOptions, StateDict } from './types.ts';
+
+export const MODEL_FORMAT = 'inflateseg-model/1';
+
+export interface StepRecord { step: number; loss: number; lr: number; ms: number; samplesPerSec: number; numTensors: number; numBytes: number }
+export interface ValidationRecord { step: number; dice: number[]; meanDice: number }
+
+/** Everything a checkpoint says about itself besides the tensors. */
+export interface CheckpointMeta {
+  /** The model: encoder spec (family, sizes, tokens, eps), T, input channels, input size, classes, decoder. */
+  config: ModelConfig;
+  /** How the 2D encoder was inflated (strategy, T, channels, size, seed). */
+  inflation: InflateOptions;
+  /** Where the pre-trained encoder came from (file name or Hub repo id). */
+  source: string;
+  /** The training settings of the run (steps is the run's target, `step` below how far it got). */
+  train: TrainConfig;
+  /** Optimiser steps taken. */
+  step: number;
+  /** Class names by label value, background (0) first; length = config.numClasses. */
+  classNames: string[];
+  /** Intensity preset per training case id (how voxel values were mapped to 0…1). */
+  intensity: Record<string, string>;
+  /** The grid the model works on: volumes are reoriented to RAS+ and windows run along `axis` (2 = axial). */
+  orientation: { space: 'RAS'; axis: 0 | 1 | 2 };
+  /** Loss per step and validation Dice per class, as shown in the app. */
+  history: { steps: StepRecord[]; validations: ValidationRecord[] };
+  appVersion: string;
+  /** ISO time of writing. */
+  created: string;
+}
+
+export interface OptimRecord { step: number; tensors: Record<string, HostTensor> }
+
+export interface ModelCheckpoint {
+  meta: CheckpointMeta;
+  /** Encoder (timm names) and decoder (`decode_head.*`) weights. */
+  weights: StateDict;
+  /** AdamW state (`optim.m.*`, `optim.v.*`, `optim.step.*`) when it was saved. */
+  optim: OptimRecord | null;
+}
+
+const OPTIM = 'optim.';
+const JSON_KEYS = ['config', 'inflation', 'train', 'step', 'class_names', 'intensity', 'orientation', 'history'] as const;
+
+/** Writes a checkpoint. Tensor order: weights as given, then optimiser state. */
+export function encodeModelCheckpoint(ckpt: ModelCheckpoint): Uint8Array {
+  const { meta } = ckpt;
+  const entries: Array<[string, HostTensor]> = [...ckpt.weights];
+  if (entries.some(([k]) => k.startsWith(OPTIM))) throw new Error(`checkpoint: weight names may not start with '${OPTIM}'`);
+  if (ckpt.optim) entries.push(...Object.entries(ckpt.optim.tensors));
+  return writeSafetensors(entries, {
+    format: MODEL_FORMAT,
+    config: JSON.stringify(meta.config),
+    inflation: JSON.stringify(meta.inflation),
+    source: meta.source,
+    train: JSON.stringify(meta.train),
+    step: JSON.stringify(meta.step),
+    class_names: JSON.stringify(meta.classNames),
+    intensity: JSON.stringify(meta.intensity),
+    orientation: JSON.stringify(meta.orientation),
+    history: JSON.stringify(meta.history),
+    app_version: meta.appVersion,
+    created: meta.created,
+    ...(ckpt.optim ? { optim_step: JSON.stringify(ckpt.optim.step) } : {}),
+  });
+}
+
+/** True when a safetensors `__metadata__` is an InflateSeg model checkpoint (not a bare encoder, not a foreign file). */
+export const isModelCheckpoint = (metadata: Record<string, string> | undefined): boolean => metadata?.format === MODEL_FORMAT;
+
+/**
+ * Whether a file is an InflateSeg model checkpoint, from its header alone (two small reads). Anything unreadable
+ * answers false: the file then goes to the encoder converter, which reports what is wrong with it.
+ */
+export async function isModelCheckpointFile(file: Blob): Promise<boolean> {
+  try {
+    if (file.size < 8) return false;
+    const len = new DataView(await file.slice(0, 8).arrayBuffer()).getUint32(0, true);
+    if (len <= 0 || len > 100_000_000 || 8 + len > file.size) return false;
+    const head = new Uint8Array(await file.slice(0, 8 + len).arrayBuffer());
+    return isModelCheckpoint(parseSafetensorsHeader(head, 'file', file.size).metadata);
+  } catch {
+    return false;
+  }
+}
+
+/** Reads a checkpoint (tensors are views of `source` when it is an aligned Uint8Array); problems name the file. */
+export async function decodeModelCheckpoint(source: Blob | Uint8Array, file: string): Promise<ModelCheckpoint> {
+  const st = await readSafetensors(source, file);
+  const md = st.metadata ?? {};
+  if (!isModelCheckpoint(md)) {
+    throw new Error(`${file}: not an InflateSeg model checkpoint (metadata format is ${md.format ? `'${md.format}'` : 'missing'}, expected '${MODEL_FORMAT}')`);
+  }
+  const parsed: Record<string, unknown> = {};
+  for (const k of JSON_KEYS) {
+    if (md[k] === undefined) throw new Error(`${file}: checkpoint metadata lacks '${k}'`);
+    try {
+      parsed[k] = JSON.parse(md[k]);
+    } catch (err) {
+      throw new Error(`${file}: checkpoint metadata '${k}' is not valid JSON (${err instanceof Error ? err.message : String(err)})`, { cause: err });
+    }
+  }
+  const meta: CheckpointMeta = {
+    config: parsed.config as ModelConfig,
+    inflation: parsed.inflation as InflateOptions,
+    source: md.source ?? file,
+    train: parsed.train as TrainConfig,
+    step: parsed.step as number,
+    classNames: parsed.class_names as string[],
+    intensity: parsed.intensity as Record<string, string>,
+    orientation: parsed.orientation as CheckpointMeta['orientation'],
+    history: parsed.history as CheckpointMeta['history'],
+    appVersion: md.app_version ?? 'unknown',
+    created: md.created ?? '',
+  };
+  if (!Number.isInteger(meta.step) || meta.step < 0) throw new Error(`${file}: checkpoint step is ${String(meta.step)}, expected an integer ≥ 0`);
+  if (!meta.config?.encoder || !Number.isInteger(meta.config.numClasses)) throw new Error(`${file}: checkpoint config lacks the encoder or the class count`);
+  const weights: StateDict = new Map();
+  const optimTensors: Record<string, HostTensor> = {};
+  for (const [name, t] of st.tensors) {
+    if (t.dtype !== 'float32') throw new Error(`${file}: tensor ${name} is ${t.dtype}, expected float32`);
+    if (name.startsWith(OPTIM)) optimTensors[name] = t;
+    else weights.set(name, t);
+  }
+  const hasOptim = Object.keys(optimTensors).length > 0;
+  if (hasOptim && md.optim_step === undefined) throw new Error(`${file}: optimiser tensors without 'optim_step' in the metadata`);
+  return { meta, weights, optim: hasOptim ? { step: JSON.parse(md.optim_step) as number, tensors: optimTensors } : null };
+}
+
+/** A file name for a checkpoint: `<source>_<strategy>_T<T>_step<N>.safetensors`. */
+export function checkpointName(meta: Pick<CheckpointMeta, 'source' | 'inflation' | 'step'>): string {
+  const base = meta.source.split('/').pop()!.replace(/\.(safetensors|pth|pt|bin)$/i, '').replace(/[^\w.-]+/g, '_') || 'model';
+  return `${base}_${meta.inflation.strategy}_T${meta.inflation.T}_step${meta.step}.safetensors`;
+}
