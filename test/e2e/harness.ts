@@ -15,7 +15,26 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(): Promise<Harness> {
+export interface HarnessOptions {
+  /** Extra Chromium flags, e.g. '--use-angle=swiftshader'. */
+  addArgs?: string[];
+  /** Default flags to leave out, e.g. '--enable-unsafe-webgpu' to see the app without WebGPU. */
+  removeArgs?: string[];
+}
+
+export const DEFAULT_ARGS = [
+  '--enable-unsafe-webgpu',
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+
+export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
+  const unknown = (opts.removeArgs ?? []).filter((a) => !DEFAULT_ARGS.includes(a));
+  if (unknown.length) throw new Error(`startHarness: removeArgs ${unknown.join(', ')} are not default flags (${DEFAULT_ARGS.join(' ')})`);
   if (!existsSync(path.join(ROOT, 'dist/index.html'))) throw new Error('dist/ is missing: run `npm run build` first (npm test does).');
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium, or set INFLATESEG_CHROMIUM.`);
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -24,15 +43,7 @@ export async function startHarness(): Promise<Harness> {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: [
-      '--enable-unsafe-webgpu',
-      '--no-sandbox',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-    ],
+    args: [...DEFAULT_ARGS.filter((a) => !opts.removeArgs?.includes(a)), ...(opts.addArgs ?? [])],
   });
   return {
     browser,
