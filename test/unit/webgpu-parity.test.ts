@@ -42,6 +42,35 @@ describe.skipIf(!haveVulkan)(`WebGPU (Dawn, ${path.basename(ICD)}) vs cpu`, () =
     expect(tf.memory().numTensors).toBe(before);
   }, 300_000);
 
+  it('a WebGPU matmul kernel off by 1% fails the check: logits, loss and gradients differ, the update does not', async () => {
+    const orig = tf.getKernel('BatchMatMul', 'webgpu');
+    if (!orig) throw new Error('webgpu-parity: no BatchMatMul kernel registered for webgpu');
+    const multiply = tf.getKernel('Multiply', 'webgpu')!;
+    tf.unregisterKernel('BatchMatMul', 'webgpu');
+    tf.registerKernel({
+      ...orig,
+      kernelFunc: (args) => {
+        const be = args.backend as { makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): tf.TensorInfo; disposeData(id: object): void };
+        const out = orig.kernelFunc(args) as tf.TensorInfo;
+        const k = be.makeTensorInfo([], 'float32', Float32Array.of(1.01));
+        const scaled = multiply.kernelFunc({ inputs: { a: out, b: k }, backend: args.backend, attrs: {} }) as tf.TensorInfo;
+        be.disposeData(out.dataId);
+        be.disposeData(k.dataId);
+        return scaled;
+      },
+    });
+    let r: SelfCheckResult;
+    try {
+      r = await selfCheck();
+    } finally {
+      tf.unregisterKernel('BatchMatMul', 'webgpu');
+      tf.registerKernel(orig);
+    }
+    expect(r.ok).toBe(false);
+    expect(r.failures.map((f) => f.split(/[ :]/)[0])).toEqual(['logits', 'loss', 'grads']);
+    expect(r.diffs.params).toBe(0);
+  }, 300_000);
+
   it('the same step with an encoder converted from a timm checkpoint (weights job, centre inflation)', async () => {
     const micro = microCheckModel();
     const { T, imgSize: S } = micro.config;
