@@ -1,12 +1,13 @@
 // Backends in real Chromium: the header's self-check (one seeded micro training step in the training worker, on
-// its backend and on cpu, compared) passes on WebGPU (SwiftShader here); and without --enable-unsafe-webgpu the app
+// its backend and on cpu, compared) passes on WebGPU (SwiftShader here); without --enable-unsafe-webgpu the app
 // says WebGPU is not available, falls back to WebGL (ANGLE over SwiftShader Vulkan: headless Chromium gives a worker's
-// OffscreenCanvas WebGL 2 with float render targets, no extra flags), checks WebGL against cpu and trains on it.
+// OffscreenCanvas WebGL 2 with float render targets, no extra flags), checks WebGL against cpu and trains on it;
+// with no GPU process either, it says so and runs on cpu. NOTE: --disable-3d-apis leaves a worker's WebGL on.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ARTIFACTS, openApp, startHarness, type Harness } from './harness.ts';
-import { backendBadge, runBackendCheck, setUpMicroRun, trainToDone, type CheckOutcome } from './flows.ts';
+import { backendBadge, runBackendCheck, runToDone, setUpMicroRun, startRun, type CheckOutcome } from './flows.ts';
 
 /** The verdict and its details as a text artefact beside the screenshots. */
 function record(name: string, badge: string, c: CheckOutcome) {
@@ -59,16 +60,41 @@ describe('without WebGPU (flag off): the WebGL fallback', () => {
     await page.close();
   });
 
-  it('trains 2 steps of a micro model on WebGL', async () => {
+  it('trains 2 steps of a micro model on WebGL; Check waits for the run, then passes beside the trained model', async () => {
     const { page, errors } = await openApp(h, '?sample=itk_kmeans');
     await page.getByTestId('legend').waitFor();
     expect((await backendBadge(page)).text).toMatch(/^WebGL/);
     await setUpMicroRun(page, { T: 3, size: 32, steps: 2, batch: 1, valEvery: 0, lr: 0.002 });
     const t0 = Date.now();
-    expect(await trainToDone(page)).toBe(2);
+    await startRun(page);
+    expect(await page.getByTestId('backend-check').isDisabled()).toBe(true); // the worker is busy training
+    expect(await runToDone(page)).toBe(2);
     writeFileSync(path.join(ARTIFACTS, 'webgl-train-ms.txt'), `${Date.now() - t0}\n`);
     expect(await page.getByTestId('backend').textContent()).toMatch(/^WebGL/);
     await page.locator('.training-panel').screenshot({ path: path.join(ARTIFACTS, 'training-panel-webgl.png') });
+    const c = await runBackendCheck(page);
+    expect(c.ok, `${c.text}\n${c.details}`).toBe(true);
+    expect(c.text).toMatch(/^✓ WebGL matches cpu/);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
+
+describe('without WebGPU and WebGL (no GPU process, no software rasteriser): the cpu fallback', () => {
+  let h: Harness;
+  beforeAll(async () => { h = await startHarness({ removeArgs: ['--enable-unsafe-webgpu'], addArgs: ['--disable-gpu', '--disable-software-rasterizer'] }); });
+  afterAll(async () => { await h?.close(); });
+
+  it('says no GPU backend is available, with both reasons, and cpu vs cpu gives diffs 0', async () => {
+    const { page, errors } = await openApp(h, '?sample=none');
+    const badge = await backendBadge(page);
+    expect(badge.text).toMatch(/^CPU \(no GPU backend available\) · JavaScript/);
+    expect(badge.title).toMatch(/webgpu: no adapter/);
+    expect(badge.title).toMatch(/webgl: /);
+    const c = await runBackendCheck(page);
+    record('backend-check-cpu.txt', `${badge.text}\n${badge.title}`, c);
+    expect(c.ok, c.text).toBe(true);
+    expect(c.text).toBe('✓ CPU matches cpu (max rel. diff 0)');
     expect(errors).toEqual([]);
     await page.close();
   });

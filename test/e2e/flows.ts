@@ -67,9 +67,14 @@ export async function setUpMicroRun(page: Page, r: MicroRun): Promise<void> {
   await page.getByTestId('cfg-lr').fill(String(r.lr));
 }
 
-/** Clicks Train and waits for the run to finish; returns the loss chart's point count. */
-export async function trainToDone(page: Page, timeout = 120_000): Promise<number> {
+/** Clicks Train and waits until the run is under way (its first step may still be computing). */
+export async function startRun(page: Page, timeout = 60_000): Promise<void> {
   await page.getByTestId('train-start').click();
+  await expect.poll(() => page.getByTestId('run-status').getAttribute('data-state'), { timeout }).toMatch(/^(running|done|failed)$/);
+}
+
+/** Waits for the run to finish; fails with the status line unless it is done. Returns the loss chart's point count. */
+export async function runToDone(page: Page, timeout = 120_000): Promise<number> {
   const status = page.getByTestId('run-status');
   await expect.poll(() => status.getAttribute('data-state'), { timeout }).toMatch(/^(done|failed)$/);
   expect(await status.getAttribute('data-state'), (await status.textContent()) ?? '').toBe('done');
