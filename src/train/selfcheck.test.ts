@@ -69,7 +69,9 @@ describe('selfCheck on cpu', () => {
     expect(c.diffs.grads).toBe(0);
     expect(c.diffs.params).toBeGreaterThan(TOLERANCES.params);
     const partial = new Map([...ref.grads].filter(([k]) => k !== 'pos_embed'));
+    const before = tf.memory().numTensors;
     await expect(runStep('cpu', model, partial)).rejects.toThrow(/no reference gradient for 'pos_embed'/);
+    expect(tf.memory().numTensors).toBe(before); // nothing leaks on the error path either
   });
 });
 

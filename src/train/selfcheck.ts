@@ -137,12 +137,14 @@ export async function runStep(backend: BackendName, m: SelfCheckModel, updateWit
     // update
     let update = named;
     if (updateWith) {
-      update = new Map([...named].map(([k, g]) => {
+      update = new Map();
+      for (const [k, g] of named) {
         const given = updateWith.get(k);
         if (!given) throw new Error(`selfCheck: no reference gradient for '${k}'`);
-        return [k, tf.tensor(given, g.shape, 'float32')];
-      }));
-      held.push(...update.values());
+        const t = tf.tensor(given, g.shape, 'float32');
+        held.push(t);
+        update.set(k, t);
+      }
     }
     opt.step(params, update, 1e-3);
     const after = new Map<string, Float32Array>();
