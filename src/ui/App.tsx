@@ -6,6 +6,7 @@ import { BackendBadge } from './BackendBadge.tsx';
 import { DropZone } from './DropZone.tsx';
 import { Notices } from './Notices.tsx';
 import { Viewer } from './Viewer.tsx';
+import { PanelBoundary } from './PanelBoundary.tsx';
 
 export function App() {
   return (
@@ -21,11 +22,11 @@ export function App() {
       </header>
       <main className="app-main">
         <aside className="sidebar">
-          <DatasetPanel />
-          <ModelPanel />
-          <TrainingPanel />
+          <PanelBoundary name="Dataset"><DatasetPanel /></PanelBoundary>
+          <PanelBoundary name="Model"><ModelPanel /></PanelBoundary>
+          <PanelBoundary name="Training"><TrainingPanel /></PanelBoundary>
         </aside>
-        <Viewer />
+        <PanelBoundary name="Viewer"><Viewer /></PanelBoundary>
       </main>
       <Notices />
     </DropZone>

@@ -2,7 +2,8 @@
 // live loss, learning-rate and validation Dice curves, the latest slice prediction, and evaluation results.
 import { useEffect, useRef } from 'react';
 import { useStore } from '../store/store.ts';
-import { evaluateValidation, pauseTraining, predictionFile, resumeTraining, setTrainConfig, startTraining, stopTraining } from '../store/train.ts';
+import { evaluateValidation, modelStep, pauseTraining, predictionFile, resumeTraining, setTrainConfig, startTraining, stopTraining } from '../store/train.ts';
+import { CheckpointControls } from './CheckpointControls.tsx';
 import { downloadBytes } from './download.ts';
 import { notify } from '../store/actions.ts';
 import { LineChart } from './LineChart.tsx';
@@ -36,6 +37,7 @@ export function TrainingPanel() {
   toggleRef.current = toggle;
   useSpaceToggle(useRef(() => toggleRef.current()).current);
   const numClasses = run.validations[0]?.dice.length ?? 0;
+  const hasModel = useStore((s) => modelStep(s) !== null);
 
   return (
     <section className="panel training-panel" aria-label="Training">
@@ -59,8 +61,9 @@ export function TrainingPanel() {
         {run.state === 'running' && <button onClick={pauseTraining} data-testid="train-pause">Pause</button>}
         {run.state === 'paused' && <button className="primary" onClick={resumeTraining} data-testid="train-resume">Resume</button>}
         {active && <button onClick={stopTraining} data-testid="train-stop">Stop</button>}
-        {!active && run.steps.length > 0 && <button onClick={evaluateValidation} disabled={run.evaluating} data-testid="train-evaluate">{run.evaluating ? 'Evaluating…' : 'Evaluate'}</button>}
+        {!active && hasModel && run.state !== 'failed' && <button onClick={evaluateValidation} disabled={run.evaluating} data-testid="train-evaluate">{run.evaluating ? 'Evaluating…' : 'Evaluate'}</button>}
       </div>
+      <CheckpointControls />
       <div className="run-status" data-testid="run-status" data-state={run.state}>
         {run.state}{last ? ` · step ${last.step}/${run.totalSteps} · ${rate.toFixed(2)} steps/s${eta !== undefined ? ` · ETA ${Math.round(eta)} s` : ''} · ${last.numTensors} tensors` : ''}
       </div>

@@ -118,7 +118,7 @@ export async function decodeModelCheckpoint(source: Blob | Uint8Array, file: str
     classNames: parsed.class_names as string[],
     intensity: parsed.intensity as Record<string, string>,
     orientation: parsed.orientation as CheckpointMeta['orientation'],
-    history: parsed.history as CheckpointMeta['history'],
+    history: historyFrom(parsed.history, file),
     appVersion: md.app_version ?? 'unknown',
     created: md.created ?? '',
   };
@@ -136,8 +136,20 @@ export async function decodeModelCheckpoint(source: Blob | Uint8Array, file: str
   return { meta, weights, optim: hasOptim ? { step: JSON.parse(md.optim_step) as number, tensors: optimTensors } : null };
 }
 
+/** JSON writes NaN (a Dice with no voxels of the class anywhere) as null: read it back as NaN. */
+const num = (v: unknown): number => (typeof v === 'number' ? v : NaN);
+
+function historyFrom(h: unknown, file: string): CheckpointMeta['history'] {
+  const r = h as Partial<CheckpointMeta['history']> | null;
+  if (!r || !Array.isArray(r.steps) || !Array.isArray(r.validations)) throw new Error(`${file}: checkpoint history must hold 'steps' and 'validations' lists`);
+  return {
+    steps: r.steps.map((s) => ({ step: num(s.step), loss: num(s.loss), lr: num(s.lr), ms: num(s.ms), samplesPerSec: num(s.samplesPerSec), numTensors: num(s.numTensors), numBytes: num(s.numBytes) })),
+    validations: r.validations.map((v) => ({ step: num(v.step), dice: (v.dice ?? []).map(num), meanDice: num(v.meanDice) })),
+  };
+}
+
 /** A file name for a checkpoint: `<source>_<strategy>_T<T>_step<N>.safetensors`. */
 export function checkpointName(meta: Pick<CheckpointMeta, 'source' | 'inflation' | 'step'>): string {
-  const base = meta.source.split('/').pop()!.replace(/\.(safetensors|pth|pt|bin)$/i, '').replace(/[^\w.-]+/g, '_') || 'model';
+  const base = meta.source.split(' + ')[0].split('/').pop()!.replace(/\.(safetensors|pth|pt|bin)$/i, '').replace(/[^\w.-]+/g, '_') || 'model';
   return `${base}_${meta.inflation.strategy}_T${meta.inflation.T}_step${meta.step}.safetensors`;
 }

@@ -1,10 +1,12 @@
 // Training in Chromium on WebGPU (SwiftShader on CI: micro model, a few steps): encoder + labelled case → Train →
-// live curves and a slice prediction → pause/resume → done → Evaluate gives 3D Dice and HD95.
+// live curves and a slice prediction → pause/resume → done → Evaluate gives 3D Dice and HD95 → export the model
+// checkpoint (parsed here) → reload the page → import it by drop → the same evaluation and prediction → continue.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ARTIFACTS, ROOT, dropFiles, openApp, startHarness, type Harness } from './harness.ts';
 import { readNifti } from '../../src/nifti/index.ts';
+import { readSafetensors } from '../../src/weights/formats/index.ts';
 
 const fixture = (n: string) => new Uint8Array(readFileSync(path.join(ROOT, 'test/fixtures/weights/layouts', n)));
 
@@ -64,7 +66,47 @@ describe('training in Chromium (WebGPU)', () => {
     for (let i = 0; i < pred.data.length; i++) top = Math.max(top, pred.data[i]);
     expect(top).toBeGreaterThan(0);
     expect(top).toBeLessThan(7);
+
+    // The model as a checkpoint, with the optimiser state: parsed here as any safetensors reader would.
+    const [ck] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-checkpoint').click()]);
+    const ckName = ck.suggestedFilename();
+    expect(ckName).toMatch(/^timm_vit_center_T3_step6\.safetensors$/);
+    const ckPath = path.join(ARTIFACTS, ckName);
+    await ck.saveAs(ckPath);
+    const ckBytes = new Uint8Array(readFileSync(ckPath));
+    const st = await readSafetensors(ckBytes, ckName);
+    expect(st.tensors.get('patch_embed.proj.weight')!.shape).toEqual([24, 1, 3, 4, 4]);
+    expect([...st.tensors.keys()].filter((k) => k.startsWith('decode_head.')).length).toBeGreaterThan(5);
+    expect(st.tensors.get('optim.m.blocks.1.mlp.fc2.weight')!.shape).toEqual(st.tensors.get('blocks.1.mlp.fc2.weight')!.shape);
+    expect(st.metadata.format).toBe('inflateseg-model/1');
+    expect(JSON.parse(st.metadata.step)).toBe(6);
+    expect(JSON.parse(st.metadata.config)).toMatchObject({ T: 3, imgSize: 32, numClasses: 7 });
+    expect(JSON.parse(st.metadata.class_names)).toHaveLength(7);
+    expect(JSON.parse(st.metadata.history).steps).toHaveLength(6);
+    expect(st.metadata.app_version).toMatch(/^\d+\.\d+\.\d+/);
+
+    // A fresh page: import the checkpoint by drop; the curves come back and evaluation gives the same numbers.
+    await page.reload();
+    await page.getByTestId('legend').waitFor();
+    await dropFiles(page, [{ name: ckName, bytes: ckBytes }]);
+    await expect.poll(() => page.getByTestId('loaded-model').textContent(), { timeout: 60_000 }).toMatch(/step 6/);
+    expect(await page.getByTestId('chart-loss').getAttribute('data-points')).toBe('6');
+    await page.getByTestId('train-evaluate').click();
+    await table.waitFor({ timeout: 180_000 });
+    expect(await table.locator('td.num').allTextContents()).toEqual(cells);
+    const [again] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-prediction').first().click()]);
+    const saved2 = path.join(ARTIFACTS, `reimported_${again.suggestedFilename()}`);
+    await again.saveAs(saved2);
+    const pred2 = await readNifti(new Uint8Array(readFileSync(saved2)), again.suggestedFilename());
+    expect(pred2.data).toEqual(pred.data);
+
+    // Continue the imported model for 2 more steps (with its AdamW state).
+    await page.getByTestId('cfg-steps').fill('8');
+    await page.getByTestId('train-continue').click();
+    await expect.poll(() => status.getAttribute('data-state'), { timeout: 180_000 }).toBe('done');
+    expect(await page.getByTestId('chart-loss').getAttribute('data-points')).toBe('8');
+    await page.locator('.training-panel').screenshot({ path: path.join(ARTIFACTS, 'training-panel-continued.png') });
     expect(errors).toEqual([]);
     await page.close();
-  });
+  }, 600_000);
 });
