@@ -61,11 +61,30 @@ const SOFTWARE = /swiftshader|llvmpipe|lavapipe|software|basic render/i;
 let lostReason: string | null = null;
 export const gpuDeviceLost = (): string | null => lostReason;
 
-/** Watches the tfjs WebGPU backend's device: a lost device makes every later read fail with an empty message. */
+/** The first WebGPU error nobody caught since the last `takeGpuError` (kind: the error's class name). */
+let uncaptured: { kind: string; message: string } | null = null;
+export function takeGpuError(): { kind: string; message: string } | null {
+  const e = uncaptured;
+  uncaptured = null;
+  return e;
+}
+
+interface DeviceLike extends EventTarget { lost?: Promise<{ reason?: string; message?: string }> }
+
+/**
+ * Watches the tfjs WebGPU backend's device. WebGPU reports failures asynchronously: a buffer over the device's limit
+ * or out of memory is an 'uncapturederror' event, a lost device settles `lost`; in both cases the later read fails
+ * with an empty message, so these are what explain it.
+ */
 function watchDevice() {
-  const device = (tf.backend() as unknown as { device?: { lost?: Promise<{ reason?: string; message?: string }> } }).device;
+  const device = (tf.backend() as unknown as { device?: DeviceLike }).device;
   lostReason = null;
+  uncaptured = null;
   void device?.lost?.then((i) => { lostReason = [i.reason ?? 'unknown', i.message].filter(Boolean).join(': '); });
+  device?.addEventListener?.('uncapturederror', (ev) => {
+    const err = (ev as unknown as { error?: { constructor?: { name?: string }; message?: string } }).error;
+    uncaptured ??= { kind: err?.constructor?.name ?? 'GPUError', message: err?.message ?? '' };
+  });
 }
 
 /** Tries the backends in order (or only `prefer` when given) and returns what was chosen. */

@@ -10,7 +10,7 @@ import { layerDecayMultipliers } from './optim/groups.ts';
 import { lrAt } from './optim/schedule.ts';
 import { makeSampler, type Sampler, type SamplerCase } from '../data/windows/index.ts';
 import { DiceAccumulator } from '../data/metrics/index.ts';
-import { gpuDeviceLost } from './backend.ts';
+import { gpuDeviceLost, takeGpuError } from './backend.ts';
 import type { CaseData, CheckpointSummary, EncoderData, RunLabels, RunState, TrainConfig, TrainEvent } from '../workers/train.protocol.ts';
 import type { InflateOptions, StateDict } from '../weights/types.ts';
 import { checkpointName, encodeModelCheckpoint, type CheckpointMeta, type ModelCheckpoint, type StepRecord, type ValidationRecord } from '../weights/checkpoint.ts';
@@ -38,12 +38,14 @@ export function caseVolume(c: CaseData, which: 'image' | 'label'): Volume {
  * Turns a tfjs failure into a message a user can act on. `lost` is the WebGPU device-loss reason when the device
  * is gone (reads then fail with an empty message, so the error alone cannot tell).
  */
-export function explainFailure(err: unknown, cfg: TrainConfig, size: number, step: number, lost: string | null = null): string {
-  const m = err instanceof Error ? err.message : String(err);
+export function explainFailure(
+  err: unknown, cfg: TrainConfig, size: number, step: number, lost: string | null = null, gpuError: { kind: string; message: string } | null = null,
+): string {
+  const m = [err instanceof Error ? err.message : String(err), gpuError && `${gpuError.kind}: ${gpuError.message}`].filter(Boolean).join(' — ');
   if (lost !== null || /device.*lost|lost.*device|context lost/i.test(m)) {
     return `The GPU device was lost during step ${step + 1} (driver reset, GPU reclaimed by the system or another tab): ${lost ?? m}. Continue to go on from the last good weights on a new device.`;
   }
-  if (/out of memory|OOM|allocat|exceeds the max|too large/i.test(m)) {
+  if (gpuError?.kind === 'GPUOutOfMemoryError' || /out of memory|OOM|allocat|exceeds the max|too large|larger than|exceeds.*limit|maxBufferSize|maxStorageBufferBindingSize/i.test(m)) {
     return `Out of GPU memory during step ${step + 1} (batch ${cfg.batch}, ${size} px): lower the batch and continue from the last good weights, or lower the input size and start again. (${m})`;
   }
   return `Training stopped during step ${step + 1}: ${m || 'unknown error'}`;
@@ -218,7 +220,7 @@ export class TrainingRun {
   private async fail(reason: unknown): Promise<void> {
     // The device's `lost` promise settles a task after the failed read: let it, then explain.
     await new Promise<void>((r) => setTimeout(r, 0));
-    const message = typeof reason === 'string' ? reason : explainFailure(reason, this.cfg, this.config.imgSize, this.step, gpuDeviceLost());
+    const message = typeof reason === 'string' ? reason : explainFailure(reason, this.cfg, this.config.imgSize, this.step, gpuDeviceLost(), takeGpuError());
     this.failed = true;
     const kept = this.kept;
     const note = !kept ? '' : kept.step === this.step ? '' : ` The last good weights are those of step ${kept.step}.`;

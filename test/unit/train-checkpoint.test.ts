@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { convertEncoder } from '../../src/workers/weights.job.ts';
 import { loadVolume } from '../../src/workers/nifti.job.ts';
-import { TrainingRun, caseVolume } from '../../src/train/run.ts';
+import { TrainingRun, caseVolume, explainFailure } from '../../src/train/run.ts';
 import { evaluateVolume } from '../../src/train/evaluate.ts';
 import { decodeModelCheckpoint, encodeModelCheckpoint, isModelCheckpointFile, MODEL_FORMAT, type ModelCheckpoint } from '../../src/weights/checkpoint.ts';
 import { readSafetensors } from '../../src/weights/formats/index.ts';
@@ -131,6 +131,17 @@ describe('model checkpoint (cpu backend)', () => {
     for (const r of [whole, first, second, bare]) r.dispose();
   }, 180_000);
 
+  it('explains a WebGPU allocation over the device limit as out of GPU memory (error text as Dawn reports it)', () => {
+    // Measured with Dawn over SwiftShader: the read fails with an empty message, the device reports this error.
+    const dawn = { kind: 'GPUValidationError', message: 'Buffer size (1610612736) exceeds the max buffer size limit (1073741824).\n - While calling [Device].CreateBuffer([BufferDescriptor ""]).' };
+    const m = explainFailure(new Error(''), { ...base, batch: 4 }, 224, 9, null, dawn);
+    expect(m).toMatch(/^Out of GPU memory during step 10 \(batch 4, 224 px\): lower the batch and continue from the last good weights/);
+    expect(m).toMatch(/exceeds the max buffer size limit/);
+    expect(explainFailure(new Error(''), base, 32, 0, null, { kind: 'GPUOutOfMemoryError', message: '' })).toMatch(/^Out of GPU memory during step 1/);
+    expect(explainFailure(new Error(''), base, 32, 3, 'destroyed: Device was destroyed.')).toMatch(/^The GPU device was lost during step 4/);
+    expect(explainFailure(new Error('boom'), base, 32, 3)).toBe('Training stopped during step 4: boom');
+  });
+
   it('refuses files that are not model checkpoints, naming them', async () => {
     const encoderOnly = readFileSync(path.join(ROOT, 'test/fixtures/weights/layouts/timm_vit.safetensors'));
     await expect(decodeModelCheckpoint(new Uint8Array(encoderOnly), 'timm_vit.safetensors')).rejects.toThrow(/timm_vit\.safetensors: not an InflateSeg model checkpoint/);
@@ -191,4 +202,5 @@ describe.skipIf(!haveVulkan)('lost GPU device (WebGPU through Dawn)', () => {
     expect(next.step).toBe(4);
     next.dispose();
   }, 180_000);
+
 });
