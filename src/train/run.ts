@@ -45,7 +45,7 @@ export function explainFailure(
   if (lost !== null || /device.*lost|lost.*device|context lost/i.test(m)) {
     return `The GPU device was lost during step ${step + 1} (driver reset, GPU reclaimed by the system or another tab): ${lost ?? m}. Continue to go on from the last good weights on a new device.`;
   }
-  if (gpuError?.kind === 'GPUOutOfMemoryError' || /out of memory|OOM|allocat|exceeds the max|too large|larger than|exceeds.*limit|maxBufferSize|maxStorageBufferBindingSize/i.test(m)) {
+  if (gpuError?.kind === 'GPUOutOfMemoryError' || /out of memory|\bOOM\b|allocat|exceeds the max|too large|larger than|exceeds.*limit|maxBufferSize|maxStorageBufferBindingSize/i.test(m)) {
     return `Out of GPU memory during step ${step + 1} (batch ${cfg.batch}, ${size} px): lower the batch and continue from the last good weights, or lower the input size and start again. (${m})`;
   }
   return `Training stopped during step ${step + 1}: ${m || 'unknown error'}`;
