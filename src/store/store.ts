@@ -57,6 +57,11 @@ export interface ViewerSlice {
   channel: number;
   /** Label values hidden in the overlay. */
   hidden: number[];
+  /**
+   * How an evaluated case's predicted label map is shown: not at all, as the overlay instead of the ground truth,
+   * or ground truth and prediction side by side.
+   */
+  predictionView: 'off' | 'overlay' | 'side-by-side';
 }
 
 export interface NoticeSlice {
@@ -97,6 +102,22 @@ export interface StepPoint { step: number; loss: number; lr: number; ms: number;
 export interface ValidationPoint { step: number; dice: number[]; meanDice: number }
 export type Evaluation = Extract<TrainEvent, { type: 'evaluated' }>['results'];
 
+/** One finished run, kept for comparison (curves, settings, final metrics). */
+export interface RunRecord {
+  id: number;
+  /** A short name, e.g. 'center T5 · 200 steps'. */
+  label: string;
+  state: 'done' | 'stopped' | 'failed';
+  /** Encoder source and inflation (strategy, T, size, channels). */
+  encoder: { source: string; strategy: string; T: number; imgSize: number };
+  config: TrainConfig;
+  steps: StepPoint[];
+  validations: ValidationPoint[];
+  /** Whole-volume evaluation, when the run was evaluated. */
+  evaluation?: Array<{ caseId: string; dice: number[]; meanDice: number; hd95: number[]; meanHd95: number }>;
+  endedAt: string;
+}
+
 export interface TrainSlice {
   /** What the training worker runs on, once probed. */
   backend: BackendInfo | null;
@@ -118,6 +139,8 @@ export interface TrainSlice {
     /** An export is being written by the worker. */
     exporting?: boolean;
   };
+  /** Every finished run of this session (and restored ones), oldest first. */
+  runs: RunRecord[];
   /** The last backend self-check (GPU vs cpu parity of one micro training step). */
   backendCheck: { status: 'idle' | 'running' | 'done' | 'failed'; result?: SelfCheckResult; error?: string };
 }
@@ -125,6 +148,7 @@ export interface TrainSlice {
 export const initialTrain = (): TrainSlice => ({
   backend: null,
   backendCheck: { status: 'idle' },
+  runs: [],
   trainConfig: {
     steps: 200, batch: 2, lr: 1e-4, weightDecay: 0.05, warmupSteps: 20, schedule: 'linear', loss: 'dice-focal', ignoreBackground: false,
     augment: true, seed: 0, valEvery: 50, axis: 2, clip: 1, layerDecay: 1,
@@ -151,6 +175,7 @@ export const initialViewer = (): ViewerSlice => ({
   radiological: true,
   channel: 0,
   hidden: [],
+  predictionView: 'side-by-side',
 });
 
 export const useStore = create<AppState>()(() => ({ ...initialDataset(), ...initialViewer(), ...initialModel(), ...initialTrain(), notices: [] }));

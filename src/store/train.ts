@@ -7,6 +7,8 @@ import { notify } from './actions.ts';
 import { fromCanonical, writeNifti } from '../nifti/index.ts';
 import { defaultClassName } from '../data/labels.ts';
 import { APP_VERSION } from '../core/version.ts';
+import { recordRun } from './runs.ts';
+import { saveAutosave } from './autosave.ts';
 
 let client: TrainClient | null = null;
 const train = () => (client ??= new TrainClient(onEvent));
@@ -27,6 +29,7 @@ function onEvent(e: TrainEvent) {
     case 'state':
       patchRun({ state: e.state, message: e.message });
       if (e.state === 'failed' && e.message) notify('error', e.message);
+      if (e.state === 'done' || e.state === 'stopped' || e.state === 'failed') recordRun();
       break;
     case 'step': patchRun({ steps: [...run.steps, { step: e.step, loss: e.loss, lr: e.lr, ms: e.ms, samplesPerSec: e.samplesPerSec, numTensors: e.numTensors, numBytes: e.numBytes }] }); break;
     case 'validation': patchRun({ validations: [...run.validations, { step: e.step, dice: e.dice, meanDice: e.meanDice }] }); break;
@@ -48,8 +51,11 @@ function onEvent(e: TrainEvent) {
         patchRun({ exporting: false });
         for (const w of exportWaiters) w.resolve({ name: e.name, bytes: e.bytes });
         exportWaiters = [];
+      } else if (e.reason === 'autosave') {
+        void saveAutosave(e.name, e.bytes, e.summary);
       } else {
         patchRun({ recovery: { name: e.name, bytes: e.bytes, summary: e.summary } });
+        void saveAutosave(e.name, e.bytes.slice(), e.summary);
       }
       break;
     case 'selfcheck': setState({ backendCheck: { status: 'done', result: e.result } }); break;

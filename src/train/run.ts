@@ -204,6 +204,7 @@ export class TrainingRun {
         try {
           await this.validate();
           this.kept = await this.snapshot();
+          if (cfg.autosave) this.send('autosave', this.kept);
         } catch (err) {
           await this.fail(err);
           return;
@@ -225,13 +226,18 @@ export class TrainingRun {
     const kept = this.kept;
     const note = !kept ? '' : kept.step === this.step ? '' : ` The last good weights are those of step ${kept.step}.`;
     this.setState('failed', message + note);
-    if (!kept) return;
+    if (kept) this.send('failure', kept);
+  }
+
+  /** Sends a snapshot to the page as a checkpoint file. */
+  private send(reason: 'autosave' | 'failure', snap: Snapshot) {
     try {
-      const ckpt = this.checkpointFrom(kept);
+      const ckpt = this.checkpointFrom(snap);
+      const name = checkpointName(ckpt.meta);
       const bytes = encodeModelCheckpoint(ckpt);
-      this.emit({ type: 'checkpoint', reason: 'failure', name: checkpointName(ckpt.meta), bytes, summary: summarize(ckpt, checkpointName(ckpt.meta)) }, [bytes.buffer as ArrayBuffer]);
+      this.emit({ type: 'checkpoint', reason, name, bytes, summary: summarize(ckpt, name) }, [bytes.buffer as ArrayBuffer]);
     } catch (err) {
-      this.emit({ type: 'error', message: `the last good weights could not be saved: ${err instanceof Error ? err.message : String(err)}` });
+      this.emit({ type: 'error', message: `the ${reason === 'failure' ? 'last good weights' : 'autosave checkpoint'} could not be written: ${err instanceof Error ? err.message : String(err)}` });
     }
   }
 

@@ -36,6 +36,8 @@ export interface TrainConfig {
   decoderWidth?: number;
   /** Segmentation head: 'unetr' (default, light) or 'uper' (UPerNet, as in the paper). */
   decoder?: 'uper' | 'unetr';
+  /** Send a checkpoint (with the optimiser state) at each validation, for the page to keep in browser storage. */
+  autosave?: boolean;
 }
 
 /** What the run records in a checkpoint besides what it knows itself (names and presets come from the page). */
@@ -99,7 +101,10 @@ export type TrainEvent =
   | { type: 'note'; message: string }
   /** The worker's model now comes from this checkpoint. */
   | { type: 'loaded'; summary: CheckpointSummary }
-  /** A checkpoint file; `reason` 'failure' when the worker saved the last good weights after a failed step. */
-  | { type: 'checkpoint'; reason: 'export' | 'failure'; name: string; bytes: Uint8Array; summary: CheckpointSummary }
+  /**
+   * A checkpoint file: asked for ('export'), written at each validation when `autosave` is on ('autosave', with the
+   * optimiser state), or the last good weights after a failed step ('failure').
+   */
+  | { type: 'checkpoint'; reason: 'export' | 'autosave' | 'failure'; name: string; bytes: Uint8Array; summary: CheckpointSummary }
   | { type: 'selfcheck'; result: SelfCheckResult }
   | { type: 'error'; message: string };
