@@ -1,5 +1,5 @@
 // Public API of the slice-window package: windows, resizing, augmentation, seeded sampling of batches.
-export { channelRanges, checkSameGrid, foregroundCounts, labelSlice, planeOf, sliceWindow, windowIndices } from './window.ts';
+export { channelRanges, checkSameGrid, classCountsPerSlice, foregroundCounts, labelSlice, planeOf, sliceWindow, windowIndices } from './window.ts';
 export type { Plane, SliceAxis, WindowOptions } from './window.ts';
 export { nearestTaps, resizeArea, resizeBilinear, resizeNearest, type StackShape } from './resize.ts';
 export { applyAugment, augment, DEFAULT_AUGMENT, drawAugment, NO_AUGMENT } from './augment.ts';

@@ -37,8 +37,20 @@ describe('makeSampler splits', () => {
     expect(s.train.map((r) => r.index)).toEqual(Array.from({ length: 19 }, (_, i) => i));
     // No window of a training slice reaches a slice that a validation window reads.
     expect(Math.max(...s.train.map((r) => r.index)) + 2).toBeLessThan(Math.min(...s.val.map((r) => r.index)) - 2);
-    expect(s.notes[0]).toMatch(/only labelled case: validation is the slab of slices 24…29 along axis 2 \(last 6 of 30\), training slices 0…18; a gap of 5/);
+    expect(s.notes[0]).toMatch(/only labelled case: validation is the slab of slices 24…29 along axis 2 \(6 of 30, holding 1 of the 2 label values\), training the other slices but 5 on each side/);
     expect(() => makeSampler([synth('thin', 'train', [6, 5, 6])], { ...base, T: 5 })).toThrow(/thin has 6 slices along axis 2, too few/);
+  });
+
+  it('holds out the most varied slab that leaves every class to training (not an all-background edge)', () => {
+    // Foreground on slices 3, 4, 15 and 16: the edge slab 24…29 is all background. Slabs over 3/4 or over 15/16
+    // both hold class 1 and leave some of it to training; the later one wins the tie.
+    const s = makeSampler([synth('mid', 'train', [6, 5, 30], [3, 4, 15, 16])], { ...base, T: 5 });
+    expect(s.val.map((r) => r.index)).toEqual([16, 17, 18, 19, 20, 21]);
+    expect(s.train.map((r) => r.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 27, 28, 29]);
+    expect(s.notes[0]).toMatch(/holding 2 of the 2 label values/);
+    // Class 1 only on slices 3 and 4: holding them out would leave training without it, so the slab stays clear.
+    const t = makeSampler([synth('rare', 'train', [6, 5, 30], [3, 4])], { ...base, T: 5 });
+    expect(t.val.map((r) => r.index)).toEqual([24, 25, 26, 27, 28, 29]);
   });
 
   it('holds nothing out when several cases are all for training', () => {
@@ -123,8 +135,10 @@ describe('makeSampler on Colin27 2 mm', () => {
   it('splits the single case by slab, samples mostly brain slices and keeps labels in range', async () => {
     const { image, label } = await colin27();
     const s = makeSampler([{ id: 'colin27', volume: image, label, split: 'train' }], { axis: 2, T: 5, size: 48, batch: 6, seed: 7 });
-    expect(s.val.map((r) => r.index)).toEqual(Array.from({ length: 18 }, (_, i) => 73 + i));
-    expect(s.train.length).toBe(68);
+    // The top 18 axial slices hold fewer lobes than the middle ones: the held-out slab is central, all 8 values.
+    expect(s.val.map((r) => r.index)).toEqual(Array.from({ length: 18 }, (_, i) => 39 + i));
+    expect(s.notes.join('\n')).toMatch(/holding 8 of the 8 label values/);
+    expect(s.train.length).toBe(91 - 18 - 2 * 5);
     expect(s.notes.join('\n')).toMatch(/colin27: intensities .* → 0…1 \(mri-percentile\)/);
     const counts = s.foreground.get('colin27')!;
     let fgPicks = 0, labelled = 0, lo = Infinity, hi = -Infinity, ylo = Infinity, yhi = -Infinity;
@@ -144,7 +158,7 @@ describe('makeSampler on Colin27 2 mm', () => {
     expect(labelled).toBeGreaterThan(0);
     const val = [...s.validation()];
     expect(val.map((b) => b.shape[0])).toEqual([6, 6, 6]);
-    expect(val[0].refs[0]).toEqual({ caseId: 'colin27', index: 73 });
+    expect(val[0].refs[0]).toEqual({ caseId: 'colin27', index: 39 });
   });
 });
 

@@ -5,7 +5,7 @@ import { suggestPreset, type IntensityPreset, type PresetId, type Range } from '
 import { augment, DEFAULT_AUGMENT, type AugmentOptions } from './augment.ts';
 import { resizeArea, resizeBilinear, resizeNearest } from './resize.ts';
 import { makeRng, mixSeed, type Rng } from './rng.ts';
-import { channelRanges, checkSameGrid, foregroundCounts, labelSlice, planeOf, sliceWindow, type SliceAxis } from './window.ts';
+import { channelRanges, checkSameGrid, classCountsPerSlice, foregroundCounts, labelSlice, planeOf, sliceWindow, type SliceAxis } from './window.ts';
 
 export interface SamplerCase {
   id: string;
@@ -118,12 +118,15 @@ export function makeSampler(cases: readonly SamplerCase[], opts: SamplerOptions)
     const c = cases[0];
     const depth = byId.get(c.id)!.depth;
     const nVal = Math.max(1, Math.round((opts.valFraction ?? 0.2) * depth));
-    const trainEnd = depth - nVal - T; // exclusive; a gap of T slices so no window spans both parts
-    if (trainEnd < 1) throw new Error(`makeSampler: ${c.id} has ${depth} slices along axis ${axis}, too few to hold out ${nVal} with a gap of ${T}.`);
-    for (const i of range(0, trainEnd)) train.push({ caseId: c.id, index: i });
-    for (const i of range(depth - nVal, depth)) val.push({ caseId: c.id, index: i });
-    notes.push(`${c.id} is the only labelled case: validation is the slab of slices ${depth - nVal}…${depth - 1} along axis ${axis} ` +
-      `(last ${nVal} of ${depth}), training slices 0…${trainEnd - 1}; a gap of ${T} slices keeps windows apart.`);
+    const slab = validationSlab(c.label, axis, nVal, T);
+    if (!slab) throw new Error(`makeSampler: ${c.id} has ${depth} slices along axis ${axis}, too few to hold out ${nVal} with a gap of ${T}.`);
+    const [v0, v1] = [slab.start, slab.start + nVal]; // validation slices v0…v1−1; a gap of T on each side
+    for (const i of range(0, depth)) {
+      if (i >= v0 && i < v1) val.push({ caseId: c.id, index: i });
+      else if (i < v0 - T || i >= v1 + T) train.push({ caseId: c.id, index: i });
+    }
+    notes.push(`${c.id} is the only labelled case: validation is the slab of slices ${v0}…${v1 - 1} along axis ${axis} ` +
+      `(${nVal} of ${depth}, holding ${slab.classes} of the ${slab.total} label values), training the other slices but ${T} on each side of it, so no window spans both parts.`);
   } else {
     for (const c of trainCases) for (const i of range(0, byId.get(c.id)!.depth)) train.push({ caseId: c.id, index: i });
     for (const c of valCases) for (const i of range(0, byId.get(c.id)!.depth)) val.push({ caseId: c.id, index: i });
@@ -178,6 +181,35 @@ export function makeSampler(cases: readonly SamplerCase[], opts: SamplerOptions)
     },
     train, val, foreground, channels, notes, presets,
   };
+}
+
+/**
+ * Where to hold out `n` slices of a single case. Training keeps every slice more than T away from the slab, at least
+ * n slices, and, where possible, every label value of the volume (a class seen only in validation cannot be learnt).
+ * Among those slabs, the one holding the most distinct label values wins (a slab at the edge of a head is often all
+ * air, and its Dice says nothing); ties go to the later slab, so the last slab wins when it is as varied as any.
+ */
+export function validationSlab(label: Volume, axis: SliceAxis, n: number, T: number): { start: number; classes: number; total: number } | null {
+  const { counts, K } = classCountsPerSlice(label, axis);
+  const depth = counts.length / K;
+  // Running sums per class over slices: prefix[s·K + c] = voxels of c in slices 0…s−1.
+  const prefix = new Float64Array((depth + 1) * K);
+  for (let s = 0; s < depth; s++) for (let c = 0; c < K; c++) prefix[(s + 1) * K + c] = prefix[s * K + c] + counts[s * K + c];
+  const sum = (c: number, a: number, b: number): number => (b > a ? prefix[b * K + c] - prefix[a * K + c] : 0); // slices a…b−1
+  let total = 0;
+  for (let c = 0; c < K; c++) if (sum(c, 0, depth) > 0) total++;
+  let best: { start: number; classes: number; trainClasses: number } | null = null;
+  for (let start = 0; start + n <= depth; start++) {
+    const [a, b] = [Math.max(0, start - T), Math.min(depth, start + n + T)]; // training: 0…a−1 and b…depth−1
+    if (a + (depth - b) < Math.max(1, n)) continue;
+    let classes = 0, trainClasses = 0;
+    for (let c = 0; c < K; c++) {
+      if (sum(c, start, start + n) > 0) classes++;
+      if (sum(c, 0, a) + sum(c, b, depth) > 0) trainClasses++;
+    }
+    if (!best || trainClasses > best.trainClasses || (trainClasses === best.trainClasses && classes >= best.classes)) best = { start, classes, trainClasses };
+  }
+  return best && { start: best.start, classes: best.classes, total };
 }
 
 function fmt(v: number): string {

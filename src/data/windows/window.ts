@@ -137,6 +137,28 @@ export function foregroundCounts(label: Volume, axis: SliceAxis): Int32Array {
   return counts;
 }
 
+/**
+ * Voxels of each label value in each slice along `axis`: [depth × K] row-major, K = largest label + 1 (labels are
+ * rounded; negative values count as 0).
+ */
+export function classCountsPerSlice(label: Volume, axis: SliceAxis): { counts: Int32Array; K: number } {
+  checkLabel(label, 'classCountsPerSlice');
+  const [nx, ny, nz] = label.dims;
+  const d = label.data;
+  let K = 1;
+  for (let q = 0; q < d.length; q++) K = Math.max(K, Math.round(d[q]) + 1);
+  const counts = new Int32Array(label.dims[axis] * K);
+  for (let k = 0, q = 0; k < nz; k++) {
+    for (let j = 0; j < ny; j++) {
+      for (let i = 0; i < nx; i++, q++) {
+        const v = Math.max(0, Math.round(d[q]));
+        counts[(axis === 0 ? i : axis === 1 ? j : k) * K + v]++;
+      }
+    }
+  }
+  return { counts, K };
+}
+
 /** Throws unless image and label share the voxel grid. */
 export function checkSameGrid(image: Volume, label: Volume): void {
   const [a, b] = [image.dims, label.dims];
