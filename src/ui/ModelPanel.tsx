@@ -3,7 +3,7 @@
 // choose the decoder head and its width for the next training run.
 import { useRef, useState } from 'react';
 import { useStore } from '../store/store.ts';
-import { cancelConversion, convertFromFiles, convertFromHub, exportEncoder, setModelOptions } from '../store/model.ts';
+import { cancelConversion, convertFromFiles, convertFromHub, convertMicro, exportEncoder, setModelOptions } from '../store/model.ts';
 import { setTrainConfig } from '../store/train.ts';
 import { PRESETS } from '../weights/presets.ts';
 import { encoderCost, inflationOverhead } from '../weights/flops.ts';
@@ -107,6 +107,10 @@ export function ModelPanel() {
       <div className="button-row">
         <button disabled={busy || !repo.trim()} onClick={() => void convertFromHub(repo)} data-testid="hub-load">Load id</button>
         <button disabled={busy} onClick={() => fileInput.current?.click()}>Open checkpoint…</button>
+        <button disabled={busy} onClick={() => void convertMicro()} data-testid="micro-encoder"
+          title="A tiny ViT (D 32, depth 2, patch 8) with random weights, made here: nothing is downloaded. For trying the app in seconds — it is not pre-trained.">
+          Micro ViT (quick try)
+        </button>
       </div>
       <input ref={fileInput} type="file" multiple hidden accept=".safetensors,.pth,.pt,.bin,.ckpt,.json" data-testid="checkpoint-input"
         onChange={(e) => { const fs = Array.from(e.target.files ?? []); if (fs.length) void convertFromFiles(fs.map((f) => ({ name: f.name, blob: f }))); e.target.value = ''; }} />

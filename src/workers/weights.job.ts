@@ -5,6 +5,7 @@ import { toCanonical as mapLayout } from '../weights/layouts/index.ts';
 import { inflate } from '../weights/inflate/index.ts';
 import { checkEncoderTensors, decodeEncoderMetadata } from '../weights/export.ts';
 import type { EncoderSpec, InflateOptions, StateDict } from '../weights/types.ts';
+import { MICRO_NAME, MICRO_VIT, microSpec, microState } from '../weights/micro.ts';
 import type { LayoutHint } from '../weights/layouts/index.ts';
 import type { ConvertPhase, ConvertedEncoder, TensorRecord, WeightsSource } from './weights.protocol.ts';
 
@@ -20,6 +21,12 @@ export async function convertEncoder(
   onProgress: ProgressFn = () => {},
 ): Promise<ConvertedEncoder> {
   const t0 = performance.now();
+  if (source.kind === 'micro') {
+    const spec2d = microSpec();
+    const inflated = inflate(microState(MICRO_VIT, source.seed ?? 0), spec2d, options, (d, t) => onProgress('inflate', d, t));
+    const notes = ['The built-in micro ViT is randomly initialised (not pre-trained): it is for trying the app, not for results.', ...inflated.notes];
+    return pack(MICRO_NAME, 'built-in', spec2d, inflated.spec, options, inflated.state, { used: inflated.state.size, renamed: 0, dropped: [] }, notes, t0);
+  }
   // --- gather the files -------------------------------------------------------------------------
   let files: Array<{ name: string; blob: Blob }>;
   let config: Record<string, unknown> | undefined;

@@ -5,7 +5,9 @@ import type { LayoutHint } from '../weights/layouts/index.ts';
 /** Where the 2D checkpoint comes from. */
 export type WeightsSource =
   | { kind: 'files'; files: Array<{ name: string; blob: Blob }> }
-  | { kind: 'hub'; repo: string; baseUrl: string; revision?: string };
+  | { kind: 'hub'; repo: string; baseUrl: string; revision?: string }
+  /** The built-in micro ViT (src/weights/micro.ts): random timm init, nothing to download, for a quick try. */
+  | { kind: 'micro'; seed?: number };
 
 export type ConvertPhase = 'download' | 'read' | 'map' | 'inflate' | 'pack';
 
