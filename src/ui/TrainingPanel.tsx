@@ -9,11 +9,19 @@ import { notify } from '../store/actions.ts';
 import { LineChart } from './LineChart.tsx';
 import { className, colorOf, paletteFor } from './classes.ts';
 
+/** 42 s, 3 min 05 s, 1 h 02 min. */
+function formatEta(s: number): string {
+  const t = Math.max(0, Math.round(s));
+  if (t < 60) return `${t} s`;
+  if (t < 3600) return `${Math.floor(t / 60)} min ${String(t % 60).padStart(2, '0')} s`;
+  return `${Math.floor(t / 3600)} h ${String(Math.floor((t % 3600) / 60)).padStart(2, '0')} min`;
+}
+
 function useSpaceToggle(toggle: () => void) {
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       const t = e.target as HTMLElement;
-      if (e.code !== 'Space' || /INPUT|SELECT|TEXTAREA|BUTTON/.test(t.tagName)) return;
+      if (e.code !== 'Space' || /INPUT|SELECT|TEXTAREA|BUTTON|SUMMARY|A/.test(t.tagName)) return;
       e.preventDefault();
       toggle();
     };
@@ -56,6 +64,37 @@ export function TrainingPanel() {
         </label>
         <label className="check-inline"><span>Augment</span><input type="checkbox" checked={cfg.augment} disabled={active} onChange={(e) => setTrainConfig({ augment: e.target.checked })} data-testid="cfg-augment" /></label>
       </div>
+      <details className="more-settings" data-testid="more-settings">
+        <summary>More settings</summary>
+        <div className="field three">
+          <label><span>Weight decay</span><input type="number" min={0} step="any" value={cfg.weightDecay} disabled={active} onChange={(e) => setTrainConfig({ weightDecay: Math.max(0, Number(e.target.value)) })} data-testid="cfg-wd" /></label>
+          <label><span>Warm-up steps</span><input type="number" min={0} value={cfg.warmupSteps} disabled={active} onChange={(e) => setTrainConfig({ warmupSteps: Math.max(0, Math.round(Number(e.target.value))) })} data-testid="cfg-warmup" /></label>
+          <label><span>Schedule</span>
+            <select value={cfg.schedule} disabled={active} onChange={(e) => setTrainConfig({ schedule: e.target.value as typeof cfg.schedule })} data-testid="cfg-schedule">
+              <option value="linear">linear decay</option><option value="cosine">cosine</option>
+            </select>
+          </label>
+        </div>
+        <div className="field three">
+          <label><span>Seed</span><input type="number" step={1} value={cfg.seed} disabled={active} onChange={(e) => setTrainConfig({ seed: Math.round(Number(e.target.value)) })} data-testid="cfg-seed" /></label>
+          <label title="Windows of T slices run along this axis of the RAS+ volume; predictions are 2D slices across it"><span>Slice along</span>
+            <select value={cfg.axis} disabled={active} onChange={(e) => setTrainConfig({ axis: Number(e.target.value) as 0 | 1 | 2 })} data-testid="cfg-axis">
+              <option value={2}>axial</option><option value={1}>coronal</option><option value={0}>sagittal</option>
+            </select>
+          </label>
+          <label title="Layer-wise learning-rate decay: block i of L gets lr · decay^(L − i); 1 = off"><span>Layer decay</span>
+            <input type="number" min={0.1} max={1} step={0.05} value={cfg.layerDecay} disabled={active} onChange={(e) => setTrainConfig({ layerDecay: Math.min(1, Math.max(0.1, Number(e.target.value))) })} data-testid="cfg-layer-decay" />
+          </label>
+        </div>
+        <div className="field three">
+          <label title="Global gradient-norm clipping (the paper: 1.0); 0 = off"><span>Clip norm</span>
+            <input type="number" min={0} step="any" value={cfg.clip} disabled={active} onChange={(e) => setTrainConfig({ clip: Math.max(0, Number(e.target.value)) })} data-testid="cfg-clip" />
+          </label>
+          <label className="check-inline" title="Leave the background class out of the Dice part of the loss"><span>Ignore background</span>
+            <input type="checkbox" checked={cfg.ignoreBackground} disabled={active} onChange={(e) => setTrainConfig({ ignoreBackground: e.target.checked })} data-testid="cfg-ignore-bg" />
+          </label>
+        </div>
+      </details>
       <div className="button-row">
         {!active && <button className="primary" onClick={start} data-testid="train-start">Train</button>}
         {run.state === 'running' && <button onClick={pauseTraining} data-testid="train-pause">Pause</button>}
@@ -65,7 +104,7 @@ export function TrainingPanel() {
       </div>
       <CheckpointControls />
       <div className="run-status" data-testid="run-status" data-state={run.state}>
-        {run.state}{last ? ` · step ${last.step}/${run.totalSteps} · ${rate.toFixed(2)} steps/s${eta !== undefined ? ` · ETA ${Math.round(eta)} s` : ''} · ${last.numTensors} tensors` : ''}
+        {run.state}{last ? ` · step ${last.step}/${run.totalSteps} · ${rate.toFixed(2)} steps/s${eta !== undefined ? ` · ETA ${formatEta(eta)}` : ''} · ${last.numTensors} tensors, ${(last.numBytes / 2 ** 20).toFixed(1)} MiB` : ''}
       </div>
       {run.totalSteps > 0 && <progress max={run.totalSteps} value={last?.step ?? 0} style={{ width: '100%' }} />}
       {run.steps.length > 0 && (
