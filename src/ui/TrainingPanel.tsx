@@ -21,7 +21,7 @@ function useSpaceToggle(toggle: () => void) {
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       const t = e.target as HTMLElement;
-      if (e.code !== 'Space' || /INPUT|SELECT|TEXTAREA|BUTTON|SUMMARY|A/.test(t.tagName)) return;
+      if (e.code !== 'Space' || /^(INPUT|SELECT|TEXTAREA|BUTTON|SUMMARY|A)$/.test(t.tagName)) return;
       e.preventDefault();
       toggle();
     };
