@@ -1,4 +1,5 @@
-// gzip / gunzip of whole byte arrays: (De)CompressionStream where the platform has it, fflate otherwise.
+// gzip / gunzip of whole byte arrays: an injected codec (setGzipCodec), else (De)CompressionStream where the
+// platform has it, else fflate.
 // Errors are plain Errors describing the stream problem; callers add the file name.
 import { Gunzip, gzipSync } from 'fflate';
 
@@ -93,15 +94,36 @@ function gunzipFflate(bytes: Uint8Array): Uint8Array {
   return concatChunks(chunks, total);
 }
 
+/** A whole-buffer gzip codec a host can supply (e.g. Node's zlib); either half may be left to the default. */
+export interface GzipCodec {
+  /** Decompresses every member of a gzip stream; rejects on corrupt or truncated input. */
+  gunzip?: (bytes: Uint8Array) => Promise<Uint8Array>;
+  /** Compresses as gzip; `level` 0–9 when given. */
+  gzip?: (bytes: Uint8Array, level?: number) => Promise<Uint8Array>;
+}
+
+let codec: GzipCodec = {};
+
+/**
+ * Replaces the platform's gzip for this module's callers (the NIfTI reader and writer); `null` restores the default.
+ * NOTE: Node's DecompressionStream is ~3× slower than zlib on the same bytes (bench/RESULTS.md), so a Node entry
+ * point (the CLI) injects zlib; browsers keep their native streams.
+ */
+export function setGzipCodec(c: GzipCodec | null): void {
+  codec = c ?? {};
+}
+
 /** Decompresses a whole gzip stream. Rejects with an Error on corrupt or truncated input. */
 export async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
   if (!isGzip(bytes)) throw new Error('not a gzip stream (no 1f 8b magic)');
+  if (codec.gunzip) return codec.gunzip(bytes);
   if (typeof DecompressionStream === 'function') return pipeThrough(bytes, new DecompressionStream('gzip'));
   return gunzipFflate(bytes);
 }
 
 /** Compresses bytes as one gzip member. `level` (0–9) is honoured by fflate only; streams use their default. */
 export async function gzip(bytes: Uint8Array, level?: number): Promise<Uint8Array> {
+  if (codec.gzip) return codec.gzip(bytes, level);
   if (typeof CompressionStream === 'function' && level === undefined) {
     return pipeThrough(bytes, new CompressionStream('gzip'));
   }
@@ -109,4 +131,4 @@ export async function gzip(bytes: Uint8Array, level?: number): Promise<Uint8Arra
 }
 
 /** For tests: the fflate paths regardless of platform support. */
-export const _fallback = { gunzip: async (b: Uint8Array) => gunzipFflate(b), gzip: async (b: Uint8Array, level = 6) => gzip(b, level) };
+export const _fallback = { gunzip: async (b: Uint8Array) => gunzipFflate(b), gzip: async (b: Uint8Array, level = 6) => gzipSync(b, { level: level as 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 }) };
