@@ -1,5 +1,5 @@
 // Module-level actions on the store: viewer controls, case selection and splits, notices.
-import { activeCase, getState, setState, type CaseEntry, type Notice, type Split } from './store.ts';
+import { activeCase, getState, setState, type CaseEntry, type Notice, type Split, type ViewerSlice } from './store.ts';
 import { sliceCount, type Axis } from '../render/slice.ts';
 import { WINDOW_PRESETS } from './windows.ts';
 
@@ -114,4 +114,9 @@ export function setChannel(channel: number) {
 
 export function toggleClass(value: number) {
   setState((s) => ({ hidden: s.hidden.includes(value) ? s.hidden.filter((v) => v !== value) : [...s.hidden, value] }));
+}
+
+/** How an evaluated case's prediction is shown: off, as the overlay instead of the ground truth, or side by side. */
+export function setPredictionView(predictionView: ViewerSlice['predictionView']) {
+  setState({ predictionView });
 }

@@ -1,4 +1,5 @@
-// The slice canvas: draws the active case's slice with its overlay, handles wheel, pointer readout and window/level drag.
+// The slice canvas: draws the active case's slice with one overlay (the ground truth or the evaluated prediction),
+// handles wheel, pointer readout and window/level drag. The viewer may show two of them side by side.
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { activeCase, useStore } from '../store/store.ts';
 import { dragWindow, stepSlice } from '../store/actions.ts';
@@ -12,9 +13,23 @@ export interface Readout {
   value: number;
   label?: number;
   labelName?: string;
+  /** The evaluated prediction at the voxel, when the case has one and it is shown. */
+  predicted?: number;
+  predictedName?: string;
 }
 
-export function SliceCanvas({ onReadout }: { onReadout: (r: Readout | null) => void }) {
+export interface SliceCanvasProps {
+  onReadout: (r: Readout | null) => void;
+  /** The label map drawn over the image: the case's ground truth (default) or `prediction`. */
+  overlay?: 'truth' | 'prediction';
+  /** The active case's evaluated label map on its canonical grid (for the overlay and the readout). */
+  prediction?: Uint8Array;
+  /** Largest label value to colour (over ground truth and prediction). */
+  maxLabel: number;
+  testId?: string;
+}
+
+export function SliceCanvas({ onReadout, overlay = 'truth', prediction, maxLabel, testId = 'slice-canvas' }: SliceCanvasProps) {
   const c = useStore((s) => activeCase(s));
   const axis = useStore((s) => s.axis);
   const index = useStore((s) => s.slice[s.axis]);
@@ -31,12 +46,12 @@ export function SliceCanvas({ onReadout }: { onReadout: (r: Readout | null) => v
   const [boxSize, setBoxSize] = useState('');
 
   const image = c?.image?.volume;
-  const label = c?.label?.volume;
-  const maxLabel = c?.label?.label ? Math.max(0, ...c.label.label.classes) : 0;
+  const truth = c?.label?.volume.data;
+  const label = overlay === 'prediction' ? prediction : truth;
   const palette = useMemo(() => paletteFor(table, maxLabel), [table, maxLabel]);
   const visible = useMemo(() => {
     const v = new Uint8Array(maxLabel + 1).fill(1);
-    for (const h of hidden) if (h <= maxLabel) v[h] = 0;
+    for (const h of hidden) if (h >= 0 && h <= maxLabel) v[h] = 0;
     return v;
   }, [hidden, maxLabel]);
 
@@ -47,7 +62,7 @@ export function SliceCanvas({ onReadout }: { onReadout: (r: Readout | null) => v
     bufferRef.current ??= { canvas: document.createElement('canvas') };
     const buf = bufferRef.current;
     const { rgba, geometry } = renderSlice(
-      { dims: image.dims, spacing: image.spacing, image: image.data, channel: Math.min(channel, image.channels - 1), window, label: showLabel ? label?.data : undefined, palette, visible, opacity },
+      { dims: image.dims, spacing: image.spacing, image: image.data, channel: Math.min(channel, image.channels - 1), window, label: showLabel ? label : undefined, palette, visible, opacity },
       { axis, radiological },
       index,
       buf.rgba,
@@ -101,9 +116,10 @@ export function SliceCanvas({ onReadout }: { onReadout: (r: Readout | null) => v
     <canvas
       ref={canvasRef}
       className="slice-canvas"
-      data-testid="slice-canvas"
+      data-testid={testId}
+      data-overlay={showLabel && label ? overlay : 'none'}
       tabIndex={0}
-      aria-label={`${axis} slice ${index + 1} of ${c?.id}`}
+      aria-label={`${axis} slice ${index + 1} of ${c?.id}${overlay === 'prediction' ? ', predicted labels' : ''}`}
       onWheel={(e) => stepSlice(e.deltaY > 0 ? -1 : 1)}
       onKeyDown={(e) => {
         if (e.key === 'ArrowUp' || e.key === 'PageUp') { stepSlice(1); e.preventDefault(); }
@@ -126,8 +142,13 @@ export function SliceCanvas({ onReadout }: { onReadout: (r: Readout | null) => v
         const n = image.dims[0] * image.dims[1] * image.dims[2];
         const o = v[0] + image.dims[0] * (v[1] + image.dims[1] * v[2]);
         const value = image.data[o + Math.min(channel, image.channels - 1) * n];
-        const lv = label ? label.data[o] : undefined;
-        onReadout({ voxel: v, mm: voxelToWorld(image.affine, v), value, label: lv, labelName: lv !== undefined ? className(table, lv) : undefined });
+        const lv = truth ? truth[o] : undefined;
+        const pv = prediction ? prediction[o] : undefined;
+        onReadout({
+          voxel: v, mm: voxelToWorld(image.affine, v), value,
+          label: lv, labelName: lv !== undefined ? className(table, lv) : undefined,
+          predicted: pv, predictedName: pv !== undefined ? className(table, pv) : undefined,
+        });
       }}
     />
   );

@@ -1,12 +1,22 @@
-// Viewer panel: axis tabs, the slice canvas, slice slider, window/level, overlay controls, legend and readout.
-import { useState } from 'react';
-import { activeCase, useStore } from '../store/store.ts';
-import { setAxis, setChannel, setOpacity, setRadiological, setSlice, setWindow, setWindowPreset, toggleLabel } from '../store/actions.ts';
+// Viewer panel: axis tabs, the slice canvas (or ground truth | prediction side by side after an evaluation),
+// slice slider, window/level, overlay controls, legend and readout.
+import { useMemo, useState } from 'react';
+import { activeCase, useStore, type ViewerSlice } from '../store/store.ts';
+import { setAxis, setChannel, setOpacity, setPredictionView, setRadiological, setSlice, setWindow, setWindowPreset, toggleLabel } from '../store/actions.ts';
 import { WINDOW_PRESETS } from '../store/windows.ts';
 import { AXES, sliceCount } from '../render/slice.ts';
+import { labelStats } from '../data/labels.ts';
 import { SliceCanvas, type Readout } from './SliceCanvas.tsx';
-import { Legend } from './Legend.tsx';
+import { Legend, type LegendPrediction } from './Legend.tsx';
 import { formatValue, trim } from './format.ts';
+import './viewer-extra.css';
+
+type PredictionView = ViewerSlice['predictionView'];
+const PREDICTION_VIEWS: Array<{ id: PredictionView; label: string; title: string }> = [
+  { id: 'off', label: 'Off', title: 'Ground truth only' },
+  { id: 'overlay', label: 'Overlay', title: 'The prediction as the overlay instead of the ground truth' },
+  { id: 'side-by-side', label: 'Side by side', title: 'Ground truth and prediction side by side' },
+];
 
 export function Viewer() {
   const c = useStore((s) => activeCase(s));
@@ -18,7 +28,19 @@ export function Viewer() {
   const showLabel = useStore((s) => s.showLabel);
   const radiological = useStore((s) => s.radiological);
   const channel = useStore((s) => s.channel);
+  const evaluation = useStore((s) => s.run.evaluation);
+  const view = useStore((s) => s.predictionView);
   const [readout, setReadout] = useState<Readout | null>(null);
+  // Pointer position over one pane (fractions of its box), mirrored as a marker on the other pane.
+  const [twin, setTwin] = useState<{ pane: 0 | 1; fx: number; fy: number } | null>(null);
+
+  // The active case's evaluated prediction, when it lies on the case's grid (a reloaded case may differ).
+  const result = c?.image ? evaluation?.find((r) => r.caseId === c.id) : undefined;
+  const dims = c?.image?.volume.dims;
+  const prediction = result && dims && result.prediction.length === dims[0] * dims[1] * dims[2] ? result.prediction : undefined;
+  const grid = c?.label?.volume ?? c?.image?.volume;
+  const predictedStats = useMemo(() => (prediction && grid ? labelStats({ ...grid, channels: 1, data: prediction, name: `${grid.name} (prediction)` }) : undefined), [prediction, grid]);
+  const legendPrediction: LegendPrediction | undefined = predictedStats && result && view !== 'off' ? { stats: predictedStats, dice: result.dice } : undefined;
 
   if (!c?.image) {
     return (
@@ -29,6 +51,29 @@ export function Viewer() {
   }
   const v = c.image.volume;
   const n = sliceCount(v.dims, axis);
+  const truthMax = c.label?.label ? Math.max(0, ...c.label.label.classes) : 0;
+  const maxLabel = Math.max(truthMax, predictedStats ? predictedStats.classes[predictedStats.classes.length - 1] ?? 0 : 0);
+  const mode: PredictionView = prediction ? view : 'off';
+  const shown = mode === 'off' ? undefined : prediction;
+  const diceText = result ? `Dice ${Number.isFinite(result.meanDice) ? result.meanDice.toFixed(2) : '–'}` : '';
+  const predictionTitle = result
+    ? `Mean Dice ${Number.isFinite(result.meanDice) ? result.meanDice.toFixed(3) : '–'} · mean HD95 ${Number.isNaN(result.meanHd95) ? '–' : Number.isFinite(result.meanHd95) ? `${result.meanHd95.toFixed(1)} mm` : '∞'} (3D, whole volume)`
+    : '';
+
+  const pane = (i: 0 | 1, overlay: 'truth' | 'prediction', caption: string, testId: string, title?: string) => (
+    <figure className="viewer-pane" key={overlay}>
+      <figcaption data-testid={`${testId}-caption`} title={title}>{caption}</figcaption>
+      <div
+        className="pane-canvas"
+        onPointerMove={(e) => { const b = e.currentTarget.getBoundingClientRect(); setTwin({ pane: i, fx: (e.clientX - b.left) / b.width, fy: (e.clientY - b.top) / b.height }); }}
+        onPointerLeave={() => setTwin(null)}
+      >
+        <SliceCanvas onReadout={setReadout} overlay={overlay} prediction={shown} maxLabel={maxLabel} testId={testId} />
+        {mode === 'side-by-side' && twin && twin.pane !== i && <span className="twin-cursor" style={{ left: `${twin.fx * 100}%`, top: `${twin.fy * 100}%` }} aria-hidden />}
+      </div>
+    </figure>
+  );
+
   return (
     <section className="panel viewer-panel" aria-label="Viewer">
       <div className="viewer-toolbar">
@@ -40,9 +85,26 @@ export function Viewer() {
           ))}
         </div>
         <span className="case-title" data-testid="viewer-title">{c.id}</span>
+        {prediction && (
+          <div role="group" aria-label="Prediction view" className="tabs prediction-view" data-testid="prediction-view" data-value={view}>
+            <span className="muted">Prediction</span>
+            {PREDICTION_VIEWS.map((p) => (
+              <button key={p.id} aria-pressed={p.id === view} className={p.id === view ? 'selected' : ''} title={p.title} onClick={() => setPredictionView(p.id)} data-testid={`prediction-view-${p.id}`}>
+                {p.label}
+              </button>
+            ))}
+          </div>
+        )}
       </div>
       <div className="viewer-body">
-        <SliceCanvas onReadout={setReadout} />
+        {mode === 'off' && <SliceCanvas onReadout={setReadout} prediction={shown} maxLabel={maxLabel} />}
+        {mode === 'overlay' && <div className="viewer-canvases">{pane(0, 'prediction', `Prediction · ${diceText}`, 'slice-canvas', predictionTitle)}</div>}
+        {mode === 'side-by-side' && (
+          <div className="viewer-canvases two">
+            {pane(0, 'truth', 'Ground truth', 'slice-canvas')}
+            {pane(1, 'prediction', `Prediction · ${diceText}`, 'slice-canvas-prediction', predictionTitle)}
+          </div>
+        )}
         <aside className="viewer-side">
           <label className="field">
             <span>Slice <output data-testid="slice-value">{slice + 1}</output> / {n}</span>
@@ -80,7 +142,7 @@ export function Viewer() {
             <input type="checkbox" checked={radiological} onChange={(e) => setRadiological(e.target.checked)} /> Radiological (R on left)
           </label>
           <ReadoutBox r={readout} />
-          {c.label && <Legend />}
+          {c.label && <Legend prediction={legendPrediction} />}
         </aside>
       </div>
     </section>
@@ -96,6 +158,11 @@ function ReadoutBox({ r }: { r: Readout | null }) {
           <div>mm <b>{r.mm.map((x) => x.toFixed(1)).join(', ')}</b></div>
           <div>value <b data-testid="readout-value">{formatValue(r.value)}</b></div>
           {r.label !== undefined && <div>label <b data-testid="readout-label">{r.label}{r.labelName ? ` · ${r.labelName}` : ''}</b></div>}
+          {r.predicted !== undefined && (
+            <div className={r.label !== undefined && r.label !== r.predicted ? 'readout-miss' : ''}>
+              predicted <b data-testid="readout-prediction">{r.predicted}{r.predictedName ? ` · ${r.predictedName}` : ''}</b>
+            </div>
+          )}
         </>
       ) : (
         <div className="muted">Move the pointer over the image. Wheel: slice · drag with the right button or Shift: window/level.</div>
