@@ -61,7 +61,8 @@ function onEvent(e: TrainEvent) {
     case 'selfcheck': setState({ backendCheck: { status: 'done', result: e.result } }); break;
     case 'error': {
       notify('error', e.message);
-      patchRun({ evaluating: false, exporting: false });
+      // A start the worker refused leaves no run behind: say so instead of 'starting' for ever.
+      patchRun({ evaluating: false, exporting: false, ...(getState().run.state === 'starting' ? { state: 'failed' as const, message: e.message } : {}) });
       const err = new Error(e.message);
       for (const w of [...exportWaiters, ...loadWaiters]) w.reject(err);
       exportWaiters = [];

@@ -7,6 +7,7 @@ import { DropZone } from './DropZone.tsx';
 import { Notices } from './Notices.tsx';
 import { Viewer } from './Viewer.tsx';
 import { PanelBoundary } from './PanelBoundary.tsx';
+import { RunsPanel } from './RunsPanel.tsx';
 
 export function App() {
   return (
@@ -25,6 +26,7 @@ export function App() {
           <PanelBoundary name="Dataset"><DatasetPanel /></PanelBoundary>
           <PanelBoundary name="Model"><ModelPanel /></PanelBoundary>
           <PanelBoundary name="Training"><TrainingPanel /></PanelBoundary>
+          <PanelBoundary name="Runs"><RunsPanel /></PanelBoundary>
         </aside>
         <PanelBoundary name="Viewer"><Viewer /></PanelBoundary>
       </main>
