@@ -1,0 +1,121 @@
+// What the commands share: the I/O they talk through (streams, Ctrl-C), flag groups, Node's zlib for the NIfTI
+// reader, and converting --encoder with download/inflation progress.
+import { gunzip as zlibGunzip, gzip as zlibGzip } from 'node:zlib';
+import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { setGzipCodec } from '../nifti/gzip.ts';
+import { DEFAULT_HUB } from '../weights/hub.ts';
+import { convertEncoder } from '../workers/weights.job.ts';
+import type { ConvertedEncoder } from '../workers/weights.protocol.ts';
+import type { InflateOptions, InflationStrategy } from '../weights/types.ts';
+import { UsageError, type Args, type FlagSpec } from './args.ts';
+import { encoderSource, installHubCache, presetList, type EncoderChoice } from './encoder.ts';
+import { formatDuration, type Out } from './progress.ts';
+
+export interface Io {
+  /** Results (paths written, help). */
+  out: Out;
+  /** Log and progress. */
+  err: Out;
+  /** Aborted on Ctrl-C when no command handler is set (downloads and loading stop). */
+  signal: AbortSignal;
+  /** Sets what the first Ctrl-C does (a training run stops after its step); null: abort `signal`. */
+  onInterrupt(handler: (() => void) | null): void;
+  /** True once Ctrl-C was pressed. */
+  readonly interrupted: boolean;
+}
+
+/** Thrown when Ctrl-C ended a command before it had anything to write (exit status 130). */
+export class Interrupted extends Error {
+  override name = 'Interrupted';
+  constructor() { super('interrupted'); }
+}
+
+export function checkInterrupted(io: Io) {
+  if (io.interrupted) throw new Interrupted();
+}
+
+/** The package version, recorded in checkpoints (the app's comes from Vite's define). */
+export const VERSION: string = (() => {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'dev';
+  }
+})();
+
+const gunzipAsync = promisify(zlibGunzip);
+const gzipAsync = promisify(zlibGzip);
+
+/** NIfTI (de)compression through Node's zlib (in the thread pool, ~3× faster than Node's DecompressionStream). */
+export function useZlib() {
+  setGzipCodec({
+    gunzip: async (b) => new Uint8Array(await gunzipAsync(b)),
+    gzip: async (b, level) => new Uint8Array(await gzipAsync(b, level === undefined ? {} : { level })),
+  });
+}
+
+export const OUT_FLAG: FlagSpec = { name: 'out', kind: 'string', arg: 'DIR', help: 'folder for the results (created when missing)' };
+export const FORCE_FLAG: FlagSpec = { name: 'force', kind: 'bool', help: 'overwrite results already in --out' };
+export const BACKEND_FLAG: FlagSpec = {
+  name: 'backend', kind: 'string', choices: ['webgpu', 'cpu'],
+  help: 'force a backend; by default WebGPU (Dawn over Vulkan: the GPU, else a software driver), else the tfjs cpu backend',
+};
+
+/** Flags that choose and inflate the encoder (train, inflate). */
+export const ENCODER_FLAGS: FlagSpec[] = [
+  { name: 'encoder', kind: 'string', arg: 'NAME', help: `the 2D encoder: micro (built-in, random init), a preset (${presetList()}), a Hugging Face repo id (owner/name), or a checkpoint file or folder (.safetensors, .pth, sharded with its index)` },
+  { name: 'strategy', kind: 'string', choices: ['center', 'average', '2d', 'scratch'], default: 'center', help: 'how the 2D patch kernel becomes 3D' },
+  { name: 'T', kind: 'int', min: 1, max: 63, odd: true, arg: 'N', default: '5 (1 with --strategy 2d)', help: 'slices per window (odd)' },
+  { name: 'size', kind: 'int', min: 8, max: 2048, arg: 'PX', default: '224', help: 'in-plane input size, a multiple of the patch size' },
+  { name: 'channels', kind: 'int', min: 1, max: 64, arg: 'N', help: 'input channels (modalities)' },
+  { name: 'heads', kind: 'int', min: 1, max: 256, arg: 'N', help: 'attention heads, for a checkpoint whose layout does not say' },
+  { name: 'hub', kind: 'string', arg: 'URL', default: DEFAULT_HUB, help: 'Hugging Face Hub address (downloads are cached in $INFLATESEG_CACHE or ~/.cache/inflateseg)' },
+];
+
+/** Inflation options from the flags; `channels` when --channels is not given. */
+export function inflateOptions(a: Args, channels: number, seed: number): InflateOptions {
+  const strategy = a.str('strategy', 'center') as InflationStrategy;
+  if (strategy === '2d' && a.has('T') && a.num('T') !== 1) throw new UsageError(`--T ${a.num('T')}: --strategy 2d uses one slice (T = 1)`);
+  const T = strategy === '2d' ? 1 : a.num('T', 5);
+  return { strategy, T, inChans: a.num('channels', channels), imgSize: a.num('size', 224), seed };
+}
+
+/** Resolves --encoder without reading it (so a wrong name fails before the data is read). */
+export async function chooseEncoder(a: Args): Promise<EncoderChoice> {
+  const value = a.str('encoder');
+  if (!value) throw new UsageError('--encoder is required (micro, a preset, a Hub repo id or a checkpoint file)');
+  const choice = await encoderSource(value, a.str('hub', DEFAULT_HUB));
+  const size = a.num('size', 224);
+  if (choice.patchSize && size % choice.patchSize !== 0) {
+    throw new UsageError(`--size ${size}: ${value} has ${choice.patchSize}-pixel patches; use a multiple of ${choice.patchSize} (e.g. ${Math.max(1, Math.round(size / choice.patchSize)) * choice.patchSize})`);
+  }
+  inflateOptions(a, 1, 0); // checks --strategy against --T
+  return choice;
+}
+
+/** Converts the chosen encoder (download, read, map to timm names, inflate) with progress on `io.err`. */
+export async function loadEncoder(a: Args, choice: EncoderChoice, options: InflateOptions, io: Io): Promise<ConvertedEncoder> {
+  const value = a.str('encoder');
+  if (choice.source.kind === 'hub') installHubCache();
+  io.err.write(`encoder: ${choice.what}\n`);
+  let lastPct = -1;
+  const tty = !!io.err.isTTY;
+  try {
+    const e = await convertEncoder(choice.source, options, a.has('heads') ? { numHeads: a.num('heads') } : undefined, io.signal, (phase, done, total, detail) => {
+      if (phase !== 'download' || !total) return;
+      const pct = Math.floor((100 * done) / total);
+      if (pct === lastPct || (!tty && pct % 10 !== 0)) return;
+      lastPct = pct;
+      const line = `  downloading ${detail ?? ''} ${(done / 1e6).toFixed(1)} / ${(total / 1e6).toFixed(1)} MB (${pct} %)`;
+      io.err.write(tty ? `\r\x1b[2K${line}${done >= total ? '\n' : ''}` : `${line}\n`);
+    });
+    io.err.write(`  ${e.spec.family} D ${e.spec.embedDim} × ${e.spec.depth} blocks, patch ${e.spec.patchSize}, ${e.params.toLocaleString('en')} parameters; `
+      + `${e.options.strategy} T = ${e.options.T}, ${e.options.inChans} channel(s), ${e.options.imgSize} px (${formatDuration(e.ms / 1000)})\n`);
+    for (const n of e.notes) io.err.write(`  note: ${n}\n`);
+    return e;
+  } catch (err) {
+    checkInterrupted(io);
+    throw new Error(`--encoder ${value}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+}

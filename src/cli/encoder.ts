@@ -1,0 +1,87 @@
+// --encoder for the CLI: 'micro' (the built-in micro ViT), a preset id of models/presets.json, a Hub repo id, or a
+// local checkpoint file / folder — as a WeightsSource for the weights worker's job (convertEncoder). Hub downloads
+// are kept on disk: Node has no Cache Storage, so the CLI gives openHubCache a small file-backed one.
+import { createHash } from 'node:crypto';
+import { existsSync, openAsBlob, readdirSync, statSync } from 'node:fs';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { PRESETS } from '../weights/presets.ts';
+import { validateRepoId } from '../weights/hub.ts';
+import { MICRO_VIT } from '../weights/micro.ts';
+import type { WeightsSource } from '../workers/weights.protocol.ts';
+import { UsageError } from './args.ts';
+
+/** What the user named and how to get it; `patchSize` when known before reading (micro, presets). */
+export interface EncoderChoice { source: WeightsSource; what: string; patchSize?: number }
+
+const isFile = (p: string) => { try { return statSync(p).isFile(); } catch { return false; } };
+const isDir = (p: string) => { try { return statSync(p).isDirectory(); } catch { return false; } };
+
+export const presetList = () => ['micro', ...PRESETS.map((p) => p.id)].join(', ');
+
+/** Resolves --encoder. Throws a UsageError naming the value and what was expected. */
+export async function encoderSource(value: string, hubBase: string): Promise<EncoderChoice> {
+  if (value === 'micro') return { source: { kind: 'micro' }, what: 'the built-in micro ViT (random init, not pre-trained)', patchSize: MICRO_VIT.patchSize };
+  const preset = PRESETS.find((p) => p.id === value);
+  if (preset) {
+    // models/presets.json also gives each preset's architecture (not part of the typed Preset).
+    const patchSize = (preset as { spec?: { patchSize?: number } }).spec?.patchSize;
+    return { source: { kind: 'hub', repo: preset.repo, baseUrl: hubBase }, what: `${preset.title} (${preset.repo})`, patchSize };
+  }
+  if (isFile(value)) return { source: { kind: 'files', files: [{ name: path.basename(value), blob: await openAsBlob(value) }] }, what: value };
+  if (isDir(value)) {
+    // A downloaded Hub repo: the weights (one file, or shards with their index) and config.json side by side.
+    const names = readdirSync(value).filter((n) => isFile(path.join(value, n)) && /\.(safetensors|pth|pt|bin|ckpt|json)$/i.test(n)).sort();
+    if (!names.some((n) => !/\.json$/i.test(n))) throw new UsageError(`--encoder ${value}: the folder holds no checkpoint file (.safetensors, .pth, .pt, .bin)`);
+    const files = await Promise.all(names.map(async (n) => ({ name: n, blob: await openAsBlob(path.join(value, n)) })));
+    return { source: { kind: 'files', files }, what: `${value}/ (${names.join(', ')})` };
+  }
+  if (validateRepoId(value) === null && !existsSync(value) && !/\.(safetensors|pth|pt|bin|ckpt)$/i.test(value)) {
+    return { source: { kind: 'hub', repo: value, baseUrl: hubBase }, what: `${value} (Hugging Face Hub)` };
+  }
+  throw new UsageError(`--encoder ${value}: no such file or folder, and not a preset (${presetList()}) or a Hub repo id (owner/name)`);
+}
+
+/** The CLI's download cache folder: $INFLATESEG_CACHE, else $XDG_CACHE_HOME/inflateseg, else ~/.cache/inflateseg. */
+export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.INFLATESEG_CACHE || path.join(env.XDG_CACHE_HOME || path.join(homedir(), '.cache'), 'inflateseg');
+}
+
+interface MiniCache {
+  match(url: string): Promise<Response | undefined>;
+  put(url: string, res: Response): Promise<void>;
+}
+
+/** A folder of files named by the SHA-256 of their URL; writes go through a temp file and a rename. */
+export function fileCache(dir: string): MiniCache {
+  const file = (url: string) => path.join(dir, createHash('sha256').update(url).digest('hex'));
+  return {
+    async match(url) {
+      const f = file(url);
+      return isFile(f) ? new Response(await openAsBlob(f)) : undefined;
+    },
+    async put(url, res) {
+      const f = file(url);
+      const tmp = `${f}.${process.pid}.tmp`;
+      await mkdir(dir, { recursive: true });
+      try {
+        await writeFile(tmp, new Uint8Array(await res.arrayBuffer()));
+        await rename(tmp, f);
+      } catch (err) {
+        await rm(tmp, { force: true });
+        throw err;
+      }
+    },
+  };
+}
+
+/**
+ * Gives the shared Hub code (openHubCache, which opens Cache Storage when `globalThis.caches` exists) a file-backed
+ * stand-in, with only the `open` it calls. Does nothing where real Cache Storage exists.
+ */
+export function installHubCache(dir = cacheDir()) {
+  const g = globalThis as { caches?: unknown };
+  if (g.caches) return;
+  g.caches = { open: async (name: string) => fileCache(path.join(dir, name.replace(/[^\w.-]+/g, '_'))) };
+}
