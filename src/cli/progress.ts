@@ -73,7 +73,7 @@ export class Progress {
     const text = `step ${String(step).padStart(width)}/${this.total}  loss ${loss.toFixed(4)}  lr ${lr.toExponential(2)}  `
       + `${rate === null ? '…' : rate >= 1 ? rate.toFixed(2) : rate.toPrecision(2)} steps/s  ETA ${eta === null ? '?' : formatDuration(eta)}`;
     if (this.tty) {
-      const cols = this.out.columns ?? 120;
+      const cols = this.out.columns && this.out.columns > 20 ? this.out.columns : 120;
       this.status = text.length >= cols ? text.slice(0, cols - 1) : text;
       this.out.write('\r\x1b[2K' + this.status);
     } else if (step === this.total || step - this.lastLogged >= this.logEvery || this.lastLogged < 0) {
