@@ -113,7 +113,6 @@ describe('playground view in Chromium (WebGPU)', () => {
     expect(await page.locator(PRED).getAttribute('data-overlay')).toBe('prediction');
     const renderMs = await Promise.all([TRUTH, PRED].map(async (sel) => Number(await page.locator(sel).getAttribute('data-render-ms'))));
     for (const ms of renderMs) expect(ms).toBeLessThan(100);
-    await page.locator('.viewer-panel').screenshot({ path: path.join(ARTIFACTS, 'playground-side-by-side.png') });
     // The legend adds the predicted volume and the Dice per class.
     expect(await page.getByTestId('legend').textContent()).toMatch(/pred\. mL.*Dice/);
 
@@ -121,6 +120,8 @@ describe('playground view in Chromium (WebGPU)', () => {
     const box = (await page.locator(PRED).boundingBox())!;
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
     await expect.poll(() => page.getByTestId('readout').textContent()).toMatch(/label.*predicted \d/);
+    expect(await page.locator('.twin-cursor').count()).toBe(1); // the same place marked on the ground truth
+    await page.locator('.viewer-panel').screenshot({ path: path.join(ARTIFACTS, 'playground-side-by-side.png') });
     // Changing the slice redraws both panes alike: they stay different drawings of the same slice.
     await page.getByTestId('slice-slider').focus();
     await page.keyboard.press('ArrowLeft');
