@@ -77,7 +77,10 @@ export function LineChart({ series, height = 120, yMin, yMax, testId, exportName
         }}
         onMouseLeave={() => setHover(null)}>
         {series.map((s, i) => (
-          <polyline key={s.name} fill="none" stroke={s.color} strokeWidth={1.5} vectorEffect="non-scaling-stroke" points={lines[i]} />
+          drawn[i]?.length === 1
+            // A single point (e.g. a run validated once): a round dot, which the non-uniform viewBox scaling keeps round.
+            ? <polyline key={s.name} fill="none" stroke={s.color} strokeWidth={6} strokeLinecap="round" vectorEffect="non-scaling-stroke" points={`${lines[i]} ${lines[i]}`} />
+            : <polyline key={s.name} fill="none" stroke={s.color} strokeWidth={1.5} vectorEffect="non-scaling-stroke" points={lines[i]} />
         ))}
         {hover !== null && <HoverLine x={sx(nearest(0)?.[0] ?? hover)} H={H} />}
       </svg>

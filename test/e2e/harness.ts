@@ -123,6 +123,13 @@ export function pixelStats(p: Pixels) {
   return { grey: grey / total, colored: colored / total, black: black / total };
 }
 
+/** Number of distinct colours (quantised to 5 bits per channel): a blank or single-colour panel has a handful. */
+export function distinctColours(p: Pixels): number {
+  const seen = new Set<number>();
+  for (let i = 0; i < p.data.length; i += 4) seen.add(((p.data[i] >> 3) << 10) | ((p.data[i + 1] >> 3) << 5) | (p.data[i + 2] >> 3));
+  return seen.size;
+}
+
 /** Fraction of pixels that differ by more than `tol` in any channel. */
 export function pixelDiff(a: Pixels, b: Pixels, tol = 8): number {
   if (a.width !== b.width || a.height !== b.height) return 1;

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ARTIFACTS, ROOT, dropFiles, openApp, startHarness, type Harness } from './harness.ts';
+import { ARTIFACTS, ROOT, distinctColours, dropFiles, openApp, screenshotPixels, startHarness, type Harness } from './harness.ts';
 import { readNifti } from '../../src/nifti/index.ts';
 import { readSafetensors } from '../../src/weights/formats/index.ts';
 
@@ -44,6 +44,11 @@ describe('training in Chromium (WebGPU)', () => {
     await page.getByTestId('preview').waitFor();
     expect(await page.getByTestId('backend').textContent()).toMatch(/^WebGPU/);
     await page.locator('.training-panel').screenshot({ path: path.join(ARTIFACTS, 'training-panel.png') });
+    // Every panel has drawn content (text, charts, the slice): kept as artefacts and checked not to be blank.
+    for (const name of ['Dataset', 'Model', 'Training', 'Viewer']) {
+      const px = await screenshotPixels(page, `section[aria-label="${name}"]`, `panel-${name.toLowerCase()}.png`);
+      expect(distinctColours(px), name).toBeGreaterThan(40);
+    }
 
     await page.getByTestId('train-evaluate').click();
     const table = page.getByTestId('evaluation');
