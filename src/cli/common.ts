@@ -44,14 +44,19 @@ export const VERSION: string = (() => {
   }
 })();
 
+/** A Buffer as a plain Uint8Array over the same bytes (no copy). */
+const view = (b: Buffer) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 const gunzipAsync = promisify(zlibGunzip);
 const gzipAsync = promisify(zlibGzip);
 
-/** NIfTI (de)compression through Node's zlib (in the thread pool, ~3× faster than Node's DecompressionStream). */
+/**
+ * NIfTI (de)compression through Node's zlib, in the thread pool. NOTE: 1 MiB output chunks instead of zlib's 16 KiB
+ * halve the time on a 157 MB CT (~200 ms vs ~400 ms; Node's DecompressionStream: 550–900 ms on the same bytes).
+ */
 export function useZlib() {
   setGzipCodec({
-    gunzip: async (b) => new Uint8Array(await gunzipAsync(b)),
-    gzip: async (b, level) => new Uint8Array(await gzipAsync(b, level === undefined ? {} : { level })),
+    gunzip: async (b) => view(await gunzipAsync(b, { chunkSize: 1 << 20 })),
+    gzip: async (b, level) => view(await gzipAsync(b, level === undefined ? {} : { level })),
   });
 }
 

@@ -22,7 +22,12 @@ import { historyCsv, toJson } from '../../src/cli/output.ts';
 import { icdCandidates } from '../../src/cli/backend.ts';
 import { useZlib } from '../../src/cli/common.ts';
 import { RateMeter } from '../../src/cli/progress.ts';
+import { main } from '../../src/cli/main.ts';
+import type { Io } from '../../src/cli/common.ts';
+import { readSafetensors } from '../../src/weights/formats/index.ts';
+import { decodeEncoderMetadata } from '../../src/weights/export.ts';
 import { haveVulkan } from '../support/dawn.ts';
+import { startHubServer } from '../support/hubServer.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const CLI = path.join(ROOT, 'scripts/inflateseg.mjs');
@@ -140,7 +145,39 @@ describe('inflateseg train / eval (child process)', () => {
   }, 60_000);
 });
 
+/** An Io over strings, for running commands in process. */
+function memoryIo(): Io & { text: () => string } {
+  let text = '';
+  const sink = { write: (s: string) => { text += s; return true; } };
+  return { out: sink, err: sink, signal: new AbortController().signal, onInterrupt: () => {}, interrupted: false, text: () => text };
+}
+
 describe('CLI parts (in process)', () => {
+  it('inflate from a Hub-shaped server: downloads once, then reads the disk cache; writes the encoder as the app exports it', async () => {
+    const weights = new Uint8Array(readFileSync(path.join(ROOT, 'test/fixtures/weights/layouts/timm_vit.safetensors')));
+    const hub = await startHubServer({ 'timm/vit_micro/model.safetensors': weights });
+    process.env.INFLATESEG_CACHE = path.join(tmp, 'cache');
+    try {
+      for (const n of [1, 2]) {
+        const io = memoryIo();
+        const code = await main(['inflate', '--encoder', 'timm/vit_micro', '--hub', hub.url, '--heads', '2', '--size', '16', '--T', '3', '--out', out(`hub${n}`)], io);
+        expect(code, io.text()).toBe(0);
+        expect(io.text()).toContain(out(`hub${n}/encoder.safetensors`));
+      }
+      expect(hub.requests.filter((r) => r.path.endsWith('/model.safetensors'))).toHaveLength(1);
+      const st = await readSafetensors(new Uint8Array(readFileSync(out('hub2/encoder.safetensors'))), 'encoder.safetensors');
+      const rec = decodeEncoderMetadata(st.metadata ?? {}, 'encoder.safetensors');
+      expect(rec?.options).toMatchObject({ strategy: 'center', T: 3, inChans: 1, imgSize: 16 });
+      expect(rec?.source).toBe('timm/vit_micro');
+      expect(st.tensors.get('patch_embed.proj.weight')!.shape).toEqual([24, 1, 3, 4, 4]);
+    } finally {
+      delete process.env.INFLATESEG_CACHE;
+      delete (globalThis as { caches?: unknown }).caches;
+      await hub.close();
+    }
+  });
+
+
   it('parses flags: --x v, --x=v, --no-x, negative numbers; names the flag in every error', () => {
     const a = parseArgs(TRAIN, ['a.nii', '--steps=10', '--lr', '1e-3', '--no-augment', '--seed', '7', '--', '-b.nii']);
     expect(a.positional).toEqual(['a.nii', '-b.nii']);
