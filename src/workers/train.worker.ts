@@ -46,7 +46,10 @@ self.onmessage = async (ev: MessageEvent<TrainRequest>) => {
         if (busy()) throw new Error('stop or finish the run before evaluating');
         const results = [];
         for (const c of msg.cases) {
-          const r = await evaluateVolume(run.params, run.config, caseVolume(c, 'image'), caseVolume(c, 'label'), run.axis, run.batch);
+          // NOTE: inference keeps no activations for gradients, so twice the training batch fits where training did;
+          // fewer, larger batches are much faster on a GPU (a micro model at batch 1 is dispatch-bound).
+          const evalBatch = Math.min(32, Math.max(4, 2 * run.batch));
+          const r = await evaluateVolume(run.params, run.config, caseVolume(c, 'image'), caseVolume(c, 'label'), run.axis, evalBatch);
           const m = r.metrics!;
           results.push({ caseId: c.id, dice: m.dice, meanDice: m.meanDice, hd95: m.hd95, meanHd95: m.meanHd95, prediction: r.prediction });
         }
