@@ -1,5 +1,6 @@
 // Lint: TypeScript rules, plus the house layering — pure cores (core, nifti, data, weights) never import
-// React, the DOM-facing app layers or tfjs (render/ is pure too); the UI never imports tfjs; the store never imports the UI.
+// React, the DOM-facing app layers or tfjs (render/ is pure too); the UI never imports tfjs; the store never imports the
+// UI; the command line (src/cli) never imports the store, the UI, React or zustand.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -25,6 +26,15 @@ export default tseslint.config(
     files: ['src/ui/**'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['@tensorflow/*'], message: 'UI talks to workers; only model/, train/ and workers touch tfjs.', allowTypeImports: true }] }],
+    },
+  },
+  {
+    files: ['src/cli/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [
+        { group: ['react', 'react-dom', 'react/*', 'zustand', 'zustand/*'], message: 'The command line runs the engine without a page.', allowTypeImports: true },
+        { group: ['**/ui/*', '**/store/*'], message: 'The command line uses the engine (train, workers\' jobs), not the app\'s store or UI.', allowTypeImports: false },
+      ] }],
     },
   },
   {

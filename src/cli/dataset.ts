@@ -4,7 +4,7 @@
 import { openAsBlob } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { pairFiles, type Pairing } from '../data/pairing.ts';
-import { casesFromPairing, gridProblem, maxAffineDifferenceMm, type Split } from '../data/cases.ts';
+import { casesFromPairing, gridProblem, stackChannels, type Split } from '../data/cases.ts';
 import { defaultClassName, parseLookupFile } from '../data/labels.ts';
 import { loadVolume } from '../workers/nifti.job.ts';
 import type { LoadedVolume, VolumeRole } from '../workers/nifti.protocol.ts';
@@ -56,23 +56,6 @@ async function load(file: InputFile, role: VolumeRole): Promise<LoadedVolume> {
   return loadVolume(await openAsBlob(file.file), file.path, role);
 }
 
-/**
- * nnU-Net-style channel files (x_0000, x_0001, …) of one case become the channels of one volume.
- * NOTE: the same rule as the app's loader (src/store/load.ts stackChannels), which the CLI may not import.
- */
-function stackChannels(parts: LoadedVolume[]): LoadedVolume {
-  const first = parts[0];
-  for (const p of parts.slice(1)) {
-    const a = first.volume, b = p.volume;
-    if (a.dims.some((d, i) => d !== b.dims[i]) || !(maxAffineDifferenceMm(a.affine, b.affine, a.dims) <= 1e-3)) {
-      throw new DataError(`${b.name}: channel grid ${b.dims.join('×')} (${b.axcodes}) differs from ${a.name} ${a.dims.join('×')} (${a.axcodes}); the channels of a case must share one grid`);
-    }
-  }
-  const n = first.volume.dims[0] * first.volume.dims[1] * first.volume.dims[2];
-  const data = new Float32Array(n * parts.length);
-  parts.forEach((p, c) => data.set(p.volume.data.subarray(0, n), c * n));
-  return { ...first, volume: { ...first.volume, channels: parts.length, data, name: parts.map((p) => p.volume.name).join(' + ') } };
-}
 
 /** Reads every paired case (images and labels), checks the grids, draws the split, gathers class names. */
 export async function loadDataset(files: readonly InputFile[], pairing: Pairing, opts: DatasetOptions): Promise<Dataset> {
@@ -98,7 +81,7 @@ export async function loadDataset(files: readonly InputFile[], pairing: Pairing,
   const cases: LoadedCase[] = [];
   for (const c of split) {
     const images = await Promise.all(c.imagePaths.map((p) => load(byPath.get(p)!, 'image')));
-    const image = images.length === 1 ? images[0] : stackChannels(images);
+    const image = images.length === 1 ? images[0] : { ...images[0], volume: stackChannels(images.map((r) => r.volume)) };
     const out: LoadedCase = { id: c.id, split: c.split, imageFiles: c.imagePaths, image };
     if (c.labelPath) {
       const label = await load(byPath.get(c.labelPath)!, 'label');

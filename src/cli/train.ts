@@ -10,17 +10,11 @@ import { collectInputs } from './inputs.ts';
 import { existing, historyCsv, toJson, writeAtomic } from './output.ts';
 import { Progress, formatDuration } from './progress.ts';
 import { decodeModelCheckpoint, encodeModelCheckpoint, type ModelCheckpoint } from '../weights/checkpoint.ts';
-import type { LossName, RunState, TrainConfig, TrainEvent } from '../workers/train.protocol.ts';
+import { DEFAULT_TRAIN_CONFIG, type LossName, type RunState, type TrainConfig, type TrainEvent } from '../workers/train.protocol.ts';
 import type { CliBackend } from './backend.ts';
 
-/**
- * The app's training defaults (src/store/store.ts initialTrain, which the CLI may not import); each one is a flag.
- * NOTE: keep in step with the store until both read one shared constant.
- */
-export const TRAIN_DEFAULTS: TrainConfig = {
-  steps: 200, batch: 2, lr: 1e-4, weightDecay: 0.05, warmupSteps: 20, schedule: 'linear', loss: 'dice-focal', ignoreBackground: false,
-  augment: true, seed: 0, valEvery: 50, axis: 2, clip: 1, layerDecay: 1,
-};
+/** The app's training defaults; each one is a flag. */
+export const TRAIN_DEFAULTS: Readonly<TrainConfig> = DEFAULT_TRAIN_CONFIG;
 
 const RESULTS = ['model.safetensors', 'metrics.json', 'metrics.csv'];
 /** Flags that shape a new model: a resumed checkpoint already has them. */

@@ -98,6 +98,24 @@ export function maxAffineDifferenceMm(a: Mat4, b: Mat4, dims: readonly number[])
 }
 
 /**
+ * nnU-Net-style channel files (x_0000, x_0001, …) of one case as the channels of one volume (channel-major data).
+ * Every part must be on the first part's grid (same dims, voxel positions within `tolMm`).
+ */
+export function stackChannels(parts: readonly Volume[], tolMm = 1e-3): Volume {
+  const first = parts[0];
+  if (!first) throw new Error('stackChannels: no volumes');
+  for (const b of parts.slice(1)) {
+    if (first.dims.some((d, i) => d !== b.dims[i]) || !(maxAffineDifferenceMm(first.affine, b.affine, first.dims) <= tolMm)) {
+      throw new Error(`${b.name}: channel grid ${dimsText(b.dims)} (${b.axcodes}) differs from ${first.name} ${dimsText(first.dims)} (${first.axcodes}); the channels of a case must share one grid`);
+    }
+  }
+  const n = first.dims[0] * first.dims[1] * first.dims[2];
+  const data = new Float32Array(n * parts.length);
+  parts.forEach((p, c) => data.set(p.data.subarray(0, n), c * n));
+  return { ...first, channels: parts.length, data, name: parts.map((p) => p.name).join(' + ') };
+}
+
+/**
  * What is wrong with `label` as the label map of `image`, or null when it fits: dims differ, affines differ
  * by more than `tolMm` anywhere on the grid, more than one channel, or a negative / fractional value.
  */

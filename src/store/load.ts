@@ -1,7 +1,7 @@
 // Loading actions: dropped or picked files and the bundled sample → cases in the store, parsed off the main thread.
 import { NiftiClient } from '../workers/niftiClient.ts';
 import { labelStem, niftiBaseName, pairFiles } from '../data/pairing.ts';
-import { checkSameGrid, defaultSplit } from '../data/cases.ts';
+import { checkSameGrid, defaultSplit, stackChannels } from '../data/cases.ts';
 import { parseLookupFile } from '../data/labels.ts';
 import { getState, setState, type CaseEntry, type ClassTable } from './store.ts';
 import { notify, resetView, setActiveCase, updateCase } from './actions.ts';
@@ -128,7 +128,7 @@ async function loadCase(id: string, images: { name: string; file: Blob }[], labe
       Promise.all(images.map((i) => loadOne(i.file, i.name, 'image', id))),
       label ? loadOne(label.file, label.name, 'label', id).catch((err: unknown) => err as Error) : Promise.resolve(undefined),
     ]);
-    const image = imageResults.length === 1 ? imageResults[0] : stackChannels(imageResults);
+    const image = imageResults.length === 1 ? imageResults[0] : { ...imageResults[0], volume: stackChannels(imageResults.map((r) => r.volume)) };
     reportNonFinite(image);
     let labelVol: LoadedVolume | undefined;
     if (labelResult instanceof Error) {
@@ -168,18 +168,6 @@ function reportNonFinite(v: LoadedVolume) {
   if (v.volume.nonFinite > 0) notify('warning', `${v.volume.name}: ${v.volume.nonFinite.toLocaleString('en')} NaN/Inf voxels were set to 0.`, v.volume.name);
 }
 
-/** nnU-Net-style channel files (x_0000, x_0001, …) of one case become the channels of one volume. */
-function stackChannels(parts: LoadedVolume[]): LoadedVolume {
-  const first = parts[0];
-  for (const p of parts.slice(1)) {
-    const problem = gridProblem(first, { ...p, role: 'label' });
-    if (problem && !/label/i.test(problem)) throw new Error(`${p.volume.name}: channel grid differs from ${first.volume.name}: ${problem}`);
-  }
-  const n = first.volume.dims[0] * first.volume.dims[1] * first.volume.dims[2];
-  const data = new Float32Array(n * parts.length);
-  parts.forEach((p, c) => data.set(p.volume.data.subarray(0, n), c * n));
-  return { ...first, volume: { ...first.volume, channels: parts.length, data, name: parts.map((p) => p.volume.name).join(' + ') } };
-}
 
 /** Uses another file as the label of a case (explicit assignment in the UI, or a label dropped on its own). */
 export async function attachLabel(caseId: string, file: Blob, name: string): Promise<void> {

@@ -6,7 +6,7 @@ import type { ConvertPhase, ConvertedEncoder } from '../workers/weights.protocol
 import type { InflationStrategy } from '../weights/types.ts';
 import { DEFAULT_HUB } from '../weights/hub.ts';
 import type { BackendInfo } from '../train/backend.ts';
-import type { CheckpointSummary, RunState, TrainConfig, TrainEvent } from '../workers/train.protocol.ts';
+import { DEFAULT_TRAIN_CONFIG, type CheckpointSummary, type RunState, type TrainConfig, type TrainEvent } from '../workers/train.protocol.ts';
 import type { SelfCheckResult } from '../train/selfcheck.ts';
 
 export type Split = 'train' | 'val';
@@ -149,10 +149,7 @@ export const initialTrain = (): TrainSlice => ({
   backend: null,
   backendCheck: { status: 'idle' },
   runs: [],
-  trainConfig: {
-    steps: 200, batch: 2, lr: 1e-4, weightDecay: 0.05, warmupSteps: 20, schedule: 'linear', loss: 'dice-focal', ignoreBackground: false,
-    augment: true, seed: 0, valEvery: 50, axis: 2, clip: 1, layerDecay: 1,
-  },
+  trainConfig: { ...DEFAULT_TRAIN_CONFIG },
   run: { state: 'idle', totalSteps: 0, steps: [], validations: [], notes: [] },
 });
 

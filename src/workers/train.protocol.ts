@@ -40,6 +40,15 @@ export interface TrainConfig {
   autosave?: boolean;
 }
 
+/**
+ * The training defaults of the app and the command line: the paper's settings scaled for small batches (AdamW,
+ * lr 1e-4, weight decay 0.05, warm-up then linear decay, clipping at 1.0), a few hundred steps, validation every 50.
+ */
+export const DEFAULT_TRAIN_CONFIG: Readonly<TrainConfig> = {
+  steps: 200, batch: 2, lr: 1e-4, weightDecay: 0.05, warmupSteps: 20, schedule: 'linear', loss: 'dice-focal', ignoreBackground: false,
+  augment: true, seed: 0, valEvery: 50, axis: 2, clip: 1, layerDecay: 1,
+};
+
 /** What the run records in a checkpoint besides what it knows itself (names and presets come from the page). */
 export interface RunLabels {
   /** Class names by label value, background first. */
