@@ -6,18 +6,16 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { convertEncoder } from '../../src/workers/weights.job.ts';
-import { loadVolume } from '../../src/workers/nifti.job.ts';
 import { TrainingRun, caseVolume, explainFailure } from '../../src/train/run.ts';
 import { evaluateVolume } from '../../src/train/evaluate.ts';
 import { decodeModelCheckpoint, encodeModelCheckpoint, isModelCheckpointFile, MODEL_FORMAT, type ModelCheckpoint } from '../../src/weights/checkpoint.ts';
 import { readSafetensors } from '../../src/weights/formats/index.ts';
+import { microSetup } from '../support/microRun.ts';
 import type { CaseData, EncoderData, TrainConfig, TrainEvent } from '../../src/workers/train.protocol.ts';
 import type { StateDict } from '../../src/weights/types.ts';
 import { haveVulkan, installDawn } from '../support/dawn.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const blob = (p: string) => new Blob([readFileSync(path.join(ROOT, p))]);
 const LABELS = { classNames: ['background', 'csf', 'grey matter', 'white matter', 'c4', 'c5', 'c6'], source: 'timm_vit.safetensors', appVersion: 'test' };
 const baseCfg: TrainConfig = {
   steps: 6, batch: 2, lr: 2e-3, weightDecay: 0.05, warmupSteps: 2, schedule: 'linear', loss: 'dice-focal', ignoreBackground: false,
@@ -30,12 +28,7 @@ let cases: CaseData[];
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
-  const e = await convertEncoder({ kind: 'files', files: [{ name: 'timm_vit.safetensors', blob: blob('test/fixtures/weights/layouts/timm_vit.safetensors') }] },
-    { strategy: 'center', T: 3, inChans: 1, imgSize: 32, seed: 0 }, { numHeads: 2 }, undefined);
-  encoder = { spec: e.spec, options: e.options, tensors: e.tensors };
-  const img = await loadVolume(blob('public/samples/itk_kmeans_t1.nii.gz'), 'itk_kmeans_t1.nii.gz', 'image');
-  const seg = await loadVolume(blob('public/samples/itk_kmeans_t1_seg.nii.gz'), 'itk_kmeans_t1_seg.nii.gz', 'label');
-  cases = [{ id: 'head', split: 'train', dims: img.volume.dims, channels: 1, spacing: img.volume.spacing, affine: img.volume.affine, image: img.volume.data, label: seg.volume.data }];
+  ({ encoder, cases } = await microSetup());
 });
 
 function collect(): { events: TrainEvent[]; emit: (e: TrainEvent) => void } {

@@ -2,15 +2,10 @@
 // head with its k-means labels. Memory stays flat over 20 steps; pause/stop; validation Dice rises with training.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { convertEncoder } from '../../src/workers/weights.job.ts';
-import { loadVolume } from '../../src/workers/nifti.job.ts';
 import { TrainingRun } from '../../src/train/run.ts';
+import { microSetup } from '../support/microRun.ts';
 import type { CaseData, EncoderData, TrainConfig, TrainEvent } from '../../src/workers/train.protocol.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const blob = (p: string) => new Blob([readFileSync(path.join(ROOT, p))]);
 
 const LABELS = { classNames: ['background', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6'], source: 'timm_vit.safetensors', appVersion: 'test' };
 let encoder: EncoderData;
@@ -22,12 +17,7 @@ const base: TrainConfig = {
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
-  const e = await convertEncoder({ kind: 'files', files: [{ name: 'timm_vit.safetensors', blob: blob('test/fixtures/weights/layouts/timm_vit.safetensors') }] },
-    { strategy: 'center', T: 3, inChans: 1, imgSize: 32, seed: 0 }, { numHeads: 2 }, undefined);
-  encoder = { spec: e.spec, options: e.options, tensors: e.tensors };
-  const img = await loadVolume(blob('public/samples/itk_kmeans_t1.nii.gz'), 'itk_kmeans_t1.nii.gz', 'image');
-  const seg = await loadVolume(blob('public/samples/itk_kmeans_t1_seg.nii.gz'), 'itk_kmeans_t1_seg.nii.gz', 'label');
-  cases = [{ id: 'head', split: 'train', dims: img.volume.dims, channels: 1, spacing: img.volume.spacing, affine: img.volume.affine, image: img.volume.data, label: seg.volume.data }];
+  ({ encoder, cases } = await microSetup());
 });
 
 describe('TrainingRun (cpu backend)', () => {

@@ -3,15 +3,10 @@
 // FPN) learns, and the checkpoint carries the head under its UPerNet names.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { convertEncoder } from '../../src/workers/weights.job.ts';
-import { loadVolume } from '../../src/workers/nifti.job.ts';
 import { TrainingRun } from '../../src/train/run.ts';
+import { microSetup } from '../support/microRun.ts';
 import type { CaseData, EncoderData, TrainConfig, TrainEvent } from '../../src/workers/train.protocol.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const blob = (p: string) => new Blob([readFileSync(path.join(ROOT, p))]);
 
 const STEPS = 8;
 const CLASSES = 7;
@@ -26,12 +21,7 @@ let cases: CaseData[];
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
-  const e = await convertEncoder({ kind: 'files', files: [{ name: 'timm_vit.safetensors', blob: blob('test/fixtures/weights/layouts/timm_vit.safetensors') }] },
-    { strategy: 'center', T: 3, inChans: 1, imgSize: 32, seed: 0 }, { numHeads: 2 }, undefined);
-  encoder = { spec: e.spec, options: e.options, tensors: e.tensors };
-  const img = await loadVolume(blob('public/samples/itk_kmeans_t1.nii.gz'), 'itk_kmeans_t1.nii.gz', 'image');
-  const seg = await loadVolume(blob('public/samples/itk_kmeans_t1_seg.nii.gz'), 'itk_kmeans_t1_seg.nii.gz', 'label');
-  cases = [{ id: 'head', split: 'train', dims: img.volume.dims, channels: 1, spacing: img.volume.spacing, affine: img.volume.affine, image: img.volume.data, label: seg.volume.data }];
+  ({ encoder, cases } = await microSetup());
 });
 
 it('trains the UPerNet head with flat memory and writes it under its own names', async () => {
