@@ -39,7 +39,7 @@ function onEvent(e: TrainEvent) {
     case 'loaded': {
       const m = e.summary;
       setState((st) => ({
-        trainConfig: { ...m.train, backend: st.trainConfig.backend },
+        trainConfig: { ...m.train, backend: st.trainConfig.backend, autosave: st.trainConfig.autosave },
         run: { state: 'loaded', totalSteps: m.train.steps, steps: m.history.steps, validations: m.history.validations, notes: [], loaded: m },
       }));
       for (const w of loadWaiters) w.resolve(m);

@@ -8,6 +8,7 @@ import { Notices } from './Notices.tsx';
 import { Viewer } from './Viewer.tsx';
 import { PanelBoundary } from './PanelBoundary.tsx';
 import { RunsPanel } from './RunsPanel.tsx';
+import { AutosaveBanner } from './AutosaveBanner.tsx';
 
 export function App() {
   return (
@@ -21,6 +22,7 @@ export function App() {
           Your data never leaves this machine
         </span>
       </header>
+      <AutosaveBanner />
       <main className="app-main">
         <aside className="sidebar">
           <PanelBoundary name="Dataset"><DatasetPanel /></PanelBoundary>

@@ -41,7 +41,7 @@ export function CheckpointControls() {
         )}
         {!active && step !== null && (
           <>
-            <button onClick={save} disabled={run.exporting} title="The model as .safetensors: encoder under timm names (Conv3d patch kernel), decoder, config and curves" data-testid="export-checkpoint">
+            <button onClick={() => { if (!run.exporting) save(); }} aria-disabled={run.exporting} title="The model as .safetensors: encoder under timm names (Conv3d patch kernel), decoder, config and curves" data-testid="export-checkpoint">
               {run.exporting ? 'Writing…' : 'Export checkpoint'}
             </button>
             <label className="check-inline" title="Include the AdamW moments so that training resumes exactly (about 3× the size)">

@@ -10,6 +10,7 @@ import { encoderCost, inflationOverhead } from '../weights/flops.ts';
 import type { InflationStrategy } from '../weights/types.ts';
 import type { TrainConfig } from '../workers/train.protocol.ts';
 import { downloadBytes } from './download.ts';
+import { NumberField } from './NumberField.tsx';
 
 const STRATEGIES: Array<{ id: InflationStrategy; title: string; note: string }> = [
   { id: 'center', title: 'Centre (inflate)', note: 'The 2D kernel on the centre slice, zeros elsewhere: starts as the 2D model and learns depth. Best in the paper.' },
@@ -126,13 +127,13 @@ export function ModelPanel() {
       </fieldset>
       <div className="field three">
         <label><span>Window T</span>
-          <input type="number" min={1} max={15} step={2} value={opts.strategy === '2d' ? 1 : opts.T} disabled={opts.strategy === '2d'} onChange={(e) => setModelOptions({ T: Math.max(1, Math.round(Number(e.target.value))) })} data-testid="opt-T" />
+          <NumberField integer min={1} max={15} step={2} value={opts.strategy === '2d' ? 1 : opts.T} disabled={opts.strategy === '2d'} onCommit={(T) => setModelOptions({ T })} testId="opt-T" />
         </label>
         <label><span>Channels</span>
-          <input type="number" min={1} max={8} value={opts.inChans} onChange={(e) => setModelOptions({ inChans: Math.max(1, Math.round(Number(e.target.value))) })} data-testid="opt-channels" />
+          <NumberField integer min={1} max={8} value={opts.inChans} onCommit={(inChans) => setModelOptions({ inChans })} testId="opt-channels" />
         </label>
         <label><span>Size (px)</span>
-          <input type="number" min={16} max={512} step={16} value={opts.imgSize} onChange={(e) => setModelOptions({ imgSize: Math.max(16, Math.round(Number(e.target.value))) })} data-testid="opt-size" />
+          <NumberField integer min={16} max={1024} step={16} value={opts.imgSize} onCommit={(imgSize) => setModelOptions({ imgSize })} testId="opt-size" />
         </label>
       </div>
       <details className="advanced">

@@ -4,6 +4,7 @@ import { useEffect, useRef } from 'react';
 import { useStore } from '../store/store.ts';
 import { evaluateValidation, modelStep, pauseTraining, predictionFile, resumeTraining, setTrainConfig, startTraining, stopTraining } from '../store/train.ts';
 import { CheckpointControls } from './CheckpointControls.tsx';
+import { NumberField } from './NumberField.tsx';
 import { downloadBytes } from './download.ts';
 import { notify } from '../store/actions.ts';
 import { LineChart } from './LineChart.tsx';
@@ -51,12 +52,12 @@ export function TrainingPanel() {
     <section className="panel training-panel" aria-label="Training">
       <h2>Training</h2>
       <div className="field three">
-        <label><span>Steps</span><input type="number" min={1} value={cfg.steps} disabled={active} onChange={(e) => setTrainConfig({ steps: Math.max(1, Math.round(Number(e.target.value))) })} data-testid="cfg-steps" /></label>
-        <label><span>Batch</span><input type="number" min={1} max={64} value={cfg.batch} disabled={active} onChange={(e) => setTrainConfig({ batch: Math.max(1, Math.round(Number(e.target.value))) })} data-testid="cfg-batch" /></label>
-        <label><span>LR</span><input type="number" step="any" value={cfg.lr} disabled={active} onChange={(e) => setTrainConfig({ lr: Number(e.target.value) })} data-testid="cfg-lr" /></label>
+        <label><span>Steps</span><NumberField integer min={1} max={10_000_000} value={cfg.steps} disabled={active} onCommit={(steps) => setTrainConfig({ steps })} testId="cfg-steps" /></label>
+        <label><span>Batch</span><NumberField integer min={1} max={256} value={cfg.batch} disabled={active} onCommit={(batch) => setTrainConfig({ batch })} testId="cfg-batch" /></label>
+        <label><span>LR</span><NumberField step="any" min={0} max={10} value={cfg.lr} disabled={active} onCommit={(lr) => setTrainConfig({ lr })} testId="cfg-lr" /></label>
       </div>
       <div className="field three">
-        <label><span>Validate every</span><input type="number" min={0} value={cfg.valEvery} disabled={active} onChange={(e) => setTrainConfig({ valEvery: Math.max(0, Math.round(Number(e.target.value))) })} data-testid="cfg-val" /></label>
+        <label><span>Validate every</span><NumberField integer min={0} value={cfg.valEvery} disabled={active} onCommit={(valEvery) => setTrainConfig({ valEvery })} testId="cfg-val" /></label>
         <label><span>Loss</span>
           <select value={cfg.loss} disabled={active} onChange={(e) => setTrainConfig({ loss: e.target.value as typeof cfg.loss })}>
             <option value="dice-focal">Dice + focal</option><option value="dice-ce">Dice + CE</option><option value="ce">CE</option>
@@ -67,8 +68,8 @@ export function TrainingPanel() {
       <details className="more-settings" data-testid="more-settings">
         <summary>More settings</summary>
         <div className="field three">
-          <label><span>Weight decay</span><input type="number" min={0} step="any" value={cfg.weightDecay} disabled={active} onChange={(e) => setTrainConfig({ weightDecay: Math.max(0, Number(e.target.value)) })} data-testid="cfg-wd" /></label>
-          <label><span>Warm-up steps</span><input type="number" min={0} value={cfg.warmupSteps} disabled={active} onChange={(e) => setTrainConfig({ warmupSteps: Math.max(0, Math.round(Number(e.target.value))) })} data-testid="cfg-warmup" /></label>
+          <label><span>Weight decay</span><NumberField step="any" min={0} max={10} value={cfg.weightDecay} disabled={active} onCommit={(weightDecay) => setTrainConfig({ weightDecay })} testId="cfg-wd" /></label>
+          <label><span>Warm-up steps</span><NumberField integer min={0} value={cfg.warmupSteps} disabled={active} onCommit={(warmupSteps) => setTrainConfig({ warmupSteps })} testId="cfg-warmup" /></label>
           <label><span>Schedule</span>
             <select value={cfg.schedule} disabled={active} onChange={(e) => setTrainConfig({ schedule: e.target.value as typeof cfg.schedule })} data-testid="cfg-schedule">
               <option value="linear">linear decay</option><option value="cosine">cosine</option>
@@ -76,19 +77,19 @@ export function TrainingPanel() {
           </label>
         </div>
         <div className="field three">
-          <label><span>Seed</span><input type="number" step={1} value={cfg.seed} disabled={active} onChange={(e) => setTrainConfig({ seed: Math.round(Number(e.target.value)) })} data-testid="cfg-seed" /></label>
+          <label><span>Seed</span><NumberField integer min={0} max={2 ** 31 - 1} value={cfg.seed} disabled={active} onCommit={(seed) => setTrainConfig({ seed })} testId="cfg-seed" /></label>
           <label title="Windows of T slices run along this axis of the RAS+ volume; predictions are 2D slices across it"><span>Slice along</span>
             <select value={cfg.axis} disabled={active} onChange={(e) => setTrainConfig({ axis: Number(e.target.value) as 0 | 1 | 2 })} data-testid="cfg-axis">
               <option value={2}>axial</option><option value={1}>coronal</option><option value={0}>sagittal</option>
             </select>
           </label>
           <label title="Layer-wise learning-rate decay: block i of L gets lr · decay^(L − i); 1 = off"><span>Layer decay</span>
-            <input type="number" min={0.1} max={1} step={0.05} value={cfg.layerDecay} disabled={active} onChange={(e) => setTrainConfig({ layerDecay: Math.min(1, Math.max(0.1, Number(e.target.value))) })} data-testid="cfg-layer-decay" />
+            <NumberField min={0.1} max={1} step={0.05} value={cfg.layerDecay} disabled={active} onCommit={(layerDecay) => setTrainConfig({ layerDecay })} testId="cfg-layer-decay" />
           </label>
         </div>
         <div className="field three">
           <label title="Global gradient-norm clipping (the paper: 1.0); 0 = off"><span>Clip norm</span>
-            <input type="number" min={0} step="any" value={cfg.clip} disabled={active} onChange={(e) => setTrainConfig({ clip: Math.max(0, Number(e.target.value)) })} data-testid="cfg-clip" />
+            <NumberField step="any" min={0} max={1000} value={cfg.clip} disabled={active} onCommit={(clip) => setTrainConfig({ clip })} testId="cfg-clip" />
           </label>
           <label className="check-inline" title="Leave the background class out of the Dice part of the loss"><span>Ignore background</span>
             <input type="checkbox" checked={cfg.ignoreBackground} disabled={active} onChange={(e) => setTrainConfig({ ignoreBackground: e.target.checked })} data-testid="cfg-ignore-bg" />
@@ -96,11 +97,13 @@ export function TrainingPanel() {
         </div>
       </details>
       <div className="button-row">
-        {!active && <button className="primary" onClick={start} data-testid="train-start">Train</button>}
-        {run.state === 'running' && <button onClick={pauseTraining} data-testid="train-pause">Pause</button>}
-        {run.state === 'paused' && <button className="primary" onClick={resumeTraining} data-testid="train-resume">Resume</button>}
+        {/* One button that changes role, so keyboard focus stays on it (Train → Pause → Resume). */}
+        <button className={run.state === 'running' ? '' : 'primary'} onClick={toggle} disabled={run.state === 'starting'}
+          data-testid={run.state === 'running' ? 'train-pause' : run.state === 'paused' ? 'train-resume' : active ? 'train-starting' : 'train-start'}>
+          {run.state === 'running' ? 'Pause' : run.state === 'paused' ? 'Resume' : active ? 'Starting…' : 'Train'}
+        </button>
         {active && <button onClick={stopTraining} data-testid="train-stop">Stop</button>}
-        {!active && hasModel && run.state !== 'failed' && <button onClick={evaluateValidation} disabled={run.evaluating} data-testid="train-evaluate">{run.evaluating ? 'Evaluating…' : 'Evaluate'}</button>}
+        {!active && hasModel && run.state !== 'failed' && <button onClick={() => { if (!run.evaluating) evaluateValidation(); }} aria-disabled={run.evaluating} data-testid="train-evaluate">{run.evaluating ? 'Evaluating…' : 'Evaluate'}</button>}
       </div>
       <CheckpointControls />
       <div className="run-status" data-testid="run-status" data-state={run.state}>

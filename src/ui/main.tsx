@@ -5,6 +5,7 @@ import { App } from './App.tsx';
 import { loadSample } from '../store/load.ts';
 import { setModelOptions } from '../store/model.ts';
 import './styles.css';
+import { initAutosave } from '../store/autosave.ts';
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
@@ -12,6 +13,7 @@ createRoot(document.getElementById('root')!).render(
   </StrictMode>,
 );
 
+void initAutosave();
 const params = new URLSearchParams(location.search);
 // ?hub=URL points the Hub downloads at a mirror (or a local server in tests).
 const hub = params.get('hub');
