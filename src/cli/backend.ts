@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { chooseBackend, type BackendInfo } from '../train/backend.ts';
 
-export type CliBackend = 'webgpu' | 'cpu';
+export type CliBackend = 'webgpu' | 'wasm' | 'cpu';
 
 /** Software Vulkan drivers, fastest-to-start first. NOTE: lavapipe before Mesa 25 lacks features Dawn requires. */
 export const SOFTWARE_ICDS = ['/usr/lib/chromium/vk_swiftshader_icd.json', '/usr/share/vulkan/icd.d/lvp_icd.x86_64.json', '/usr/share/vulkan/icd.d/lvp_icd.aarch64.json'];
@@ -68,13 +68,13 @@ export async function installDawn(): Promise<{ icd: string } | { problem: string
 }
 
 /**
- * Starts the backend: `cpu` only when asked; otherwise WebGPU via Dawn, and — unless `webgpu` was asked for —
+ * Starts the backend: `cpu` or `wasm` (tfjs's WebAssembly backend, binaries from node_modules) only when asked; otherwise WebGPU via Dawn, and — unless `webgpu` was asked for —
  * the cpu backend when WebGPU is unavailable. Throws when the asked-for backend cannot start, saying why.
  */
 export async function startBackend(prefer?: CliBackend): Promise<BackendInfo & { icd?: string }> {
   // NOTE: production mode only silences tfjs's console advice (the cpu backend's 'install tfjs-node' banner).
   tf.enableProdMode();
-  if (prefer === 'cpu') return chooseBackend('cpu');
+  if (prefer === 'cpu' || prefer === 'wasm') return chooseBackend(prefer);
   const dawn = await installDawn();
   if ('problem' in dawn) {
     if (prefer === 'webgpu') throw new Error(`--backend webgpu: ${dawn.problem}`);

@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { relativePositionIndex } from '../weights/inflate/index.ts';
 import { gridSide, type ModelConfig } from './config.ts';
-import { gelu, layerNorm, linear } from './ops.ts';
+import { batchMatMul, gelu, layerNorm, linear } from './ops.ts';
 import { need, type ParamMap } from './types.ts';
 
 /**
@@ -42,7 +42,7 @@ export function patchEmbed(params: ParamMap, config: ModelConfig, x: tf.Tensor):
     .reshape([B, C * T, g, P, g, P])
     .transpose([0, 2, 4, 1, 3, 5]) // [B, gh, gw, C·T, P, P]
     .reshape([B * g * g, K]);
-  const tokens = tf.matMul(patches, w.reshape([D, K]), false, true).add(need(params, 'patch_embed.proj.bias'));
+  const tokens = linear(patches, w.reshape([D, K]), need(params, 'patch_embed.proj.bias'));
   return tokens.reshape([B, g * g, D]);
 }
 
@@ -92,9 +92,9 @@ function attention(params: ParamMap, p: string, h: tf.Tensor3D, heads: number, r
     .reshape([B, N, 3, heads, hd])
     .transpose([2, 0, 3, 1, 4]); // [3, B, heads, N, hd]
   const [q, k, v] = tf.split(qkv, 3, 0).map((t) => t.reshape([B * heads, N, hd]) as tf.Tensor3D);
-  let scores = tf.matMul(q, k, false, true).mul(1 / Math.sqrt(hd)); // [B·heads, N, N]
+  let scores = batchMatMul(q, k, true).mul(1 / Math.sqrt(hd)); // [B·heads, N, N]
   if (rel) scores = scores.reshape([B, heads, N, N]).add(rel).reshape([B * heads, N, N]);
-  const o = tf.matMul(tf.softmax(scores), v) // [B·heads, N, hd]
+  const o = batchMatMul(tf.softmax(scores) as tf.Tensor3D, v) // [B·heads, N, hd]
     .reshape([B, heads, N, hd])
     .transpose([0, 2, 1, 3])
     .reshape([B, N, D]);

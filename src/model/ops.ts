@@ -1,14 +1,64 @@
 // Layers as pure tensor functions over PyTorch-layout weights: linear, LayerNorm, exact GELU, NHWC conv 1×1/3×3,
 // the 2×2 stride-2 transposed conv (as one matMul), bilinear resize and adaptive average pooling (as matrices), 2×2 max pool.
-// Only kernels with tfjs gradients are used (no Einsum, StridedSlice, Conv3D*, DepthToSpace).
+// Only kernels with tfjs gradients are used (no Einsum, StridedSlice, Conv3D*, DepthToSpace). Every product of
+// activations runs as a plain 2-D matMul, forward and backward (matMul2d, linear, batchMatMul below).
 import * as tf from '@tensorflow/tfjs';
 
-/** y = x·Wᵀ + b for x [..., in], W [out, in] (nn.Linear layout), b [out] or null. */
+/**
+ * tf.customGrad over tensor inputs: `value` computes the output from them, `grads` the gradient of each input from
+ * dy and the saved tensors (the inputs, then `extra`).
+ * NOTE: the backward may only use saved tensors: the forward runs in a tidy that disposes anything else it saw.
+ */
+function customOp<T extends tf.Tensor>(inputs: tf.Tensor[], value: (...xs: tf.Tensor[]) => T, grads: (dy: T, saved: tf.Tensor[]) => tf.Tensor[], extra: tf.Tensor[] = []): T {
+  const f = tf.customGrad<T>((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const save = args.pop() as tf.GradSaveFunc;
+    const xs = args as tf.Tensor[];
+    save([...xs, ...extra]);
+    return { value: value(...xs), gradFunc: grads };
+  });
+  return f(...inputs);
+}
+
+/**
+ * a [M, K] · b [K, N] as one plain matMul, with a custom gradient that is plain too: da = dy · transpose(b),
+ * db = transpose(a) · dy, the transposes explicit.
+ * NOTE: tfjs's own matMul gradient passes transposed operands (transposeA/B), which the wasm backend runs ~10× slower
+ * than a plain product (1.3–2 vs 14–22 GFLOP/s; shared/PERF_NOTES.md). The math is the same on every backend.
+ */
+export const matMul2d = (a: tf.Tensor, b: tf.Tensor): tf.Tensor2D =>
+  customOp([a, b], (x, y) => tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D), (dy, [x, y]) => [tf.matMul(dy, tf.transpose(y)), tf.matMul(tf.transpose(x), dy)]);
+
+/** m [M, K] (a constant: no gradient) · x [K, N], plain both ways: dx = transpose(m) · dy. */
+const constMatMul = (m: tf.Tensor2D, x: tf.Tensor): tf.Tensor2D =>
+  customOp([x], (xi) => tf.matMul(m, xi as tf.Tensor2D), (dy, [, ms]) => [tf.matMul(tf.transpose(ms), dy)], [m]);
+
+/** y = x·Wᵀ + b for x [..., in], W [out, in] (nn.Linear layout), b [out] or null; plain 2-D products both ways: dx = dy · W, dW = transpose(dy) · x. */
 export function linear(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor | null): tf.Tensor {
   const [out, inDim] = w.shape;
+  if (x.shape[x.rank - 1] !== inDim) throw new Error(`ops.linear: input [${x.shape.join(', ')}] does not fit weight [${w.shape.join(', ')}] (nn.Linear layout [out, in])`);
   const lead = x.shape.slice(0, -1);
-  const y = tf.matMul(x.reshape([-1, inDim]), w, false, true);
+  const y = customOp([x.reshape([-1, inDim]), w], (xi, wi) => tf.matMul(xi as tf.Tensor2D, tf.transpose(wi) as tf.Tensor2D),
+    (dy, [xi, wi]) => [tf.matMul(dy, wi as tf.Tensor2D), tf.matMul(tf.transpose(dy), xi as tf.Tensor2D)]);
   return (b ? y.add(b) : y).reshape([...lead, out]);
+}
+
+/** The n products of a 3-D batch as separate plain 2-D matMuls, stacked: [n, M, N]. */
+function perBatch(a: tf.Tensor, b: tf.Tensor, ta: boolean, tb: boolean): tf.Tensor3D {
+  const as = tf.unstack(a);
+  const bs = tf.unstack(b);
+  return tf.stack(as.map((ai, i) => tf.matMul(ta ? tf.transpose(ai) : ai, tb ? tf.transpose(bs[i]) : bs[i]))) as tf.Tensor3D;
+}
+
+/**
+ * Batched a [n, M, K] · b [n, K, N] (or · bᵀ for b [n, N, K] with `transposeB`) as n plain 2-D matMuls, forward and
+ * backward. NOTE: the wasm backend runs a batched or transposed matMul at ~2 GFLOP/s; attention (batch · heads small
+ * products) is where this matters.
+ */
+export function batchMatMul(a: tf.Tensor3D, b: tf.Tensor3D, transposeB = false): tf.Tensor3D {
+  // c = a·b: da = dc·bᵀ, db = aᵀ·dc.   c = a·bᵀ: da = dc·b, db = dcᵀ·a.
+  return customOp([a, b], (x, y) => perBatch(x, y, false, transposeB), (dy, [x, y]) => transposeB
+    ? [perBatch(dy, y, false, false), perBatch(dy, x, true, false)]
+    : [perBatch(dy, y, false, true), perBatch(x, dy, true, false)]);
 }
 
 /** LayerNorm over the last axis (biased variance, like PyTorch), then · weight + bias. */
@@ -55,7 +105,7 @@ function shiftedMatMulConv(x: tf.Tensor4D, w: tf.Tensor): tf.Tensor4D {
   for (let dy = 0; dy < kh; dy++) {
     for (let dx = 0; dx < kw; dx++) {
       const patch = tf.slice(xp, [0, dy, dx, 0], [B, H, W, inDim]).reshape([B * H * W, inDim]);
-      const term = tf.matMul(patch, tf.slice(wk, [dy, dx, 0, 0], [1, 1, inDim, out]).reshape([inDim, out]));
+      const term = matMul2d(patch, tf.slice(wk, [dy, dx, 0, 0], [1, 1, inDim, out]).reshape([inDim, out]));
       acc = acc ? acc.add(term) : term;
     }
   }
@@ -71,7 +121,7 @@ export function convTranspose2x2(x: tf.Tensor4D, w: tf.Tensor, b: tf.Tensor | nu
   const [B, h, wd, c] = x.shape;
   if (c !== inDim || kh !== 2 || kw !== 2) throw new Error(`ops.convTranspose2x2: input [${x.shape.join(', ')}] and weight [${w.shape.join(', ')}] (need [${c}, out, 2, 2])`);
   const k = w.transpose([0, 2, 3, 1]).reshape([inDim, 4 * out]);
-  const y = tf.matMul(x.reshape([B * h * wd, c]), k)
+  const y = matMul2d(x.reshape([B * h * wd, c]), k)
     .reshape([B, h, wd, 2, 2, out])
     .transpose([0, 1, 3, 2, 4, 5])
     .reshape([B, 2 * h, 2 * wd, out]) as tf.Tensor4D;
@@ -110,9 +160,9 @@ export function adaptivePoolMatrix(inSize: number, outSize: number): Float32Arra
 /** Applies per-axis linear maps (mh [outH, h], mw [outW, w]) to NHWC x as two plain 2-D matMuls. */
 function separable(x: tf.Tensor4D, mh: Float32Array, outH: number, mw: Float32Array, outW: number): tf.Tensor4D {
   const [B, h, w, c] = x.shape;
-  let y = tf.matMul(tf.tensor2d(mh, [outH, h]), x.transpose([1, 0, 2, 3]).reshape([h, B * w * c])); // [outH, B·w·c]
+  let y = constMatMul(tf.tensor2d(mh, [outH, h]), x.transpose([1, 0, 2, 3]).reshape([h, B * w * c])); // [outH, B·w·c]
   y = y.reshape([outH, B, w, c]).transpose([2, 1, 0, 3]).reshape([w, B * outH * c]);
-  y = tf.matMul(tf.tensor2d(mw, [outW, w]), y); // [outW, B·outH·c]
+  y = constMatMul(tf.tensor2d(mw, [outW, w]), y); // [outW, B·outH·c]
   return y.reshape([outW, B, outH, c]).transpose([1, 2, 0, 3]) as tf.Tensor4D;
 }
 

@@ -1,11 +1,34 @@
-// Picks the tfjs backend for training: WebGPU, else WebGL, else the plain-JS cpu backend, and describes the
-// adapter (name, limits) so the UI can say what the work runs on. Runs inside a worker or in Node.
+// Picks the tfjs backend for training: WebGPU, else WebGL, else the plain-JS cpu backend (wasm on request, or
+// before a software WebGPU adapter with preferWasmOverSoftwareGpu), and describes the adapter (name, limits) so the
+// UI can say what the work runs on. Runs inside a worker or in Node.
 import * as tf from '@tensorflow/tfjs';
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 
+/** The backends the self-check and the UI's labels know (src/train/selfcheck.ts, src/ui/BackendBadge.tsx). */
 export type BackendName = 'webgpu' | 'webgl' | 'cpu';
+/**
+ * Every backend training can run on: BackendName and 'wasm' (tfjs's WebAssembly backend, XNNPACK matMuls).
+ * NOTE: a separate union until the badge labels 'wasm' and selfCheck accepts it; then merge into BackendName.
+ */
+export type TrainBackend = BackendName | 'wasm';
+
+/**
+ * When true, chooseBackend() without a preference takes wasm (XNNPACK on the CPU, ~15–38 GFLOP/s) instead of a
+ * WebGPU adapter that is a software rasteriser (SwiftShader 0.3, lavapipe 2.6 GFLOP/s; shared/PERF_NOTES.md), and
+ * before WebGL when WebGPU is missing: webgpu (hardware) → wasm → webgl → cpu.
+ * NOTE: false for now: the app's e2e tests run on SwiftShader WebGPU and expect it; bench/RESULTS.md has the numbers
+ * that argue for flipping it.
+ */
+export let preferWasmOverSoftwareGpu = false;
+export function setPreferWasmOverSoftwareGpu(on: boolean): void {
+  preferWasmOverSoftwareGpu = on;
+}
 
 export interface BackendInfo {
+  /**
+   * The backend started. NOTE: typed BackendName for the badge's label table (src/ui/BackendBadge.tsx), but 'wasm'
+   * when wasm was chosen: widen to TrainBackend once the badge labels 'wasm'.
+   */
   name: BackendName;
   /** Adapter description, e.g. 'Google SwiftShader' or 'NVIDIA H100'; 'JavaScript (CPU)' for cpu. */
   adapter: string;
@@ -87,22 +110,95 @@ function watchDevice() {
   });
 }
 
+let wasmReady: Promise<void> | null = null;
+
+/** True in Node (wasm binaries load from node_modules there), false in a page or worker. */
+const inNode = (): boolean => typeof process !== 'undefined' && !!process.versions?.node;
+
+/**
+ * Loads tfjs's wasm backend once (it registers itself as 'wasm') and fixes its OneHot kernel. In a page or worker
+ * the three .wasm files are served by Vite (`?url` imports); Node reads them from node_modules.
+ * NOTE: imported on demand, not at the top: the package registers 'wasm' at priority 2 on import, which would make
+ * it Node's default backend ahead of cpu for every caller that never chose one.
+ */
+export function registerWasm(): Promise<void> {
+  wasmReady ??= (async () => {
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    if (!inNode()) {
+      const [plain, simd, threaded] = await Promise.all([
+        import('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url'),
+        import('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url'),
+        import('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url'),
+      ]);
+      wasm.setWasmPaths({ 'tfjs-backend-wasm.wasm': plain.default, 'tfjs-backend-wasm-simd.wasm': simd.default, 'tfjs-backend-wasm-threaded-simd.wasm': threaded.default });
+    }
+    fixWasmOneHot();
+  })();
+  return wasmReady;
+}
+
+interface WasmBackendLike {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
+}
+
+/**
+ * NOTE: tfjs-backend-wasm 4.22's OneHot writes int32 ones whatever the requested dtype, so a float32 one-hot reads
+ * 1.4e-45 (the losses' one-hot, src/model/losses.ts): replaced by a plain loop over the heap, any dtype.
+ */
+function fixWasmOneHot(): void {
+  if (tf.getKernel('OneHot', 'wasm')) tf.unregisterKernel('OneHot', 'wasm');
+  tf.registerKernel({
+    kernelName: 'OneHot', backendName: 'wasm',
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      const { indices } = inputs as { indices: tf.TensorInfo };
+      const { depth, onValue, offValue, dtype } = attrs as unknown as { depth: number; onValue: number; offValue: number; dtype: tf.DataType };
+      const be = backend as unknown as WasmBackendLike;
+      const idx = be.typedArrayFromHeap(indices);
+      const out = be.makeOutput([...indices.shape, depth], dtype);
+      const o = be.typedArrayFromHeap(out);
+      o.fill(offValue);
+      for (let i = 0; i < idx.length; i++) {
+        const k = idx[i];
+        if (k >= 0 && k < depth) o[i * depth + k] = onValue;
+      }
+      return out;
+    },
+  });
+}
+
+/** 'WebAssembly (SIMD, 1 thread)' and the like, from the flags the wasm backend settled on. */
+function wasmDescription(): string {
+  const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
+  const threads = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT');
+  return `WebAssembly (${simd ? 'SIMD' : 'no SIMD'}, ${threads ? 'threads' : '1 thread'})`;
+}
+
 /** Tries the backends in order (or only `prefer` when given) and returns what was chosen. */
-export async function chooseBackend(prefer?: BackendName): Promise<BackendInfo> {
-  const order: BackendName[] = prefer ? [prefer] : ['webgpu', 'webgl', 'cpu'];
+export async function chooseBackend(prefer?: TrainBackend, opts: { preferWasmOverSoftwareGpu?: boolean } = {}): Promise<BackendInfo> {
+  const wasmFirst = opts.preferWasmOverSoftwareGpu ?? preferWasmOverSoftwareGpu;
+  const order: TrainBackend[] = prefer ? [prefer] : wasmFirst ? ['webgpu', 'wasm', 'webgl', 'cpu'] : ['webgpu', 'webgl', 'cpu'];
   const fallbacks: string[] = [];
   for (const name of order) {
     try {
       if (name === 'webgpu') {
         const adapter = await webgpuAdapter();
         if (!adapter) { fallbacks.push('webgpu: no adapter (navigator.gpu missing or no GPU; Chromium needs WebGPU enabled)'); continue; }
+        const i = adapter.info ?? {};
+        const desc = [i.vendor, i.architecture, i.device, i.description].filter(Boolean).join(' ') || 'WebGPU adapter';
+        const software = SOFTWARE.test(desc) || !!adapter.isFallbackAdapter;
+        if (software && wasmFirst && !prefer) { fallbacks.push(`webgpu: software adapter (${desc}); wasm is faster`); continue; }
         registerWebgpu(lostReason !== null);
         if (!(await tf.setBackend('webgpu'))) { fallbacks.push('webgpu: the tfjs backend did not initialise'); continue; }
         await tf.ready();
         watchDevice();
-        const i = adapter.info ?? {};
-        const desc = [i.vendor, i.architecture, i.device, i.description].filter(Boolean).join(' ') || 'WebGPU adapter';
-        return { name, adapter: desc, software: SOFTWARE.test(desc) || !!adapter.isFallbackAdapter, limits: { maxBufferSize: adapter.limits.maxBufferSize, maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize }, fallbacks };
+        return { name, adapter: desc, software, limits: { maxBufferSize: adapter.limits.maxBufferSize, maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize }, fallbacks };
+      }
+      if (name === 'wasm') {
+        await registerWasm();
+        if (!(await tf.setBackend('wasm'))) { fallbacks.push('wasm: the tfjs backend did not initialise'); continue; }
+        await tf.ready();
+        return { name: name as BackendName, adapter: wasmDescription(), software: false, fallbacks };
       }
       if (name === 'webgl') {
         if (typeof OffscreenCanvas === 'undefined' && typeof document === 'undefined') { fallbacks.push('webgl: no canvas here'); continue; }

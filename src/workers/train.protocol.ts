@@ -1,7 +1,7 @@
 // Typed messages between the main thread and the training worker: start / pause / resume / stop / evaluate /
 // load and export a checkpoint / self-check, and the events a run produces (backend, steps, validation, slice
 // previews, state, evaluation, checkpoint).
-import type { BackendInfo, BackendName } from '../train/backend.ts';
+import type { BackendInfo, TrainBackend } from '../train/backend.ts';
 import type { CheckpointMeta } from '../weights/checkpoint.ts';
 import type { SelfCheckResult } from '../train/selfcheck.ts';
 import type { EncoderSpec, InflateOptions } from '../weights/types.ts';
@@ -31,7 +31,7 @@ export interface TrainConfig {
   clip: number;
   /** Layer-wise learning-rate decay (1 = off). */
   layerDecay: number;
-  backend?: BackendName;
+  backend?: TrainBackend;
   /** Channels of the decoder's feature maps (default 64; 16 for micro encoders). */
   decoderWidth?: number;
   /** Segmentation head: 'unetr' (default, light) or 'uper' (UPerNet, as in the paper). */
@@ -82,7 +82,7 @@ export interface EncoderData {
 }
 
 export type TrainRequest =
-  | { type: 'probe'; backend?: BackendName }
+  | { type: 'probe'; backend?: TrainBackend }
   | { type: 'start'; from: RunStart; cases: CaseData[]; numClasses: number; config: TrainConfig; labels: RunLabels }
   | { type: 'pause' }
   | { type: 'resume' }

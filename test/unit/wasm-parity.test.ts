@@ -1,0 +1,66 @@
+// The wasm backend (tfjs-backend-wasm, XNNPACK) against the cpu backend: one seeded micro training step (logits, loss,
+// every gradient, the AdamW update) through the self-check's step and comparison, and a short TrainingRun on wasm
+// with flat memory. The model's products are plain 2-D matMuls with custom gradients (src/model/ops.ts).
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chooseBackend, type BackendName } from '../../src/train/backend.ts';
+import { TrainingRun } from '../../src/train/run.ts';
+import { compareSteps, microCheckModel, runStep } from '../../src/train/selfcheck.ts';
+import { microSetup } from '../support/microRun.ts';
+import type { TrainConfig, TrainEvent } from '../../src/workers/train.protocol.ts';
+
+// NOTE: selfCheck() itself accepts only BackendName (webgpu, webgl, cpu) for now; runStep + compareSteps are its parts.
+const WASM = 'wasm' as BackendName;
+
+beforeAll(async () => {
+  const info = await chooseBackend('wasm');
+  expect(info.name).toBe('wasm');
+  expect(info.adapter).toMatch(/WebAssembly/);
+});
+afterAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+describe('wasm backend vs cpu', () => {
+  it('one micro training step: logits, loss, every gradient and the AdamW update agree', async () => {
+    const before = tf.memory().numTensors;
+    const model = microCheckModel();
+    const ref = await runStep('cpu', model);
+    const got = await runStep(WASM, model, ref.grads);
+    expect(tf.getBackend()).toBe('wasm');
+    const v = compareSteps(ref, got);
+    expect(v.failures).toEqual([]);
+    expect(v.ok).toBe(true);
+    expect(got.grads.size).toBe(ref.grads.size);
+    // Own gradients too (not only the shared-gradient update): the same parameters, none all-zero by accident.
+    expect([...got.grads.values()].filter((g) => g.some((x) => x !== 0)).length).toBeGreaterThan(got.grads.size - 2);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('a float32 one-hot is 1/0 (tfjs-backend-wasm 4.22 wrote int32 bits; fixed in registerWasm)', async () => {
+    await tf.setBackend('wasm');
+    const oh = tf.oneHot(tf.tensor1d([0, 2, 1], 'int32'), 3, 1, 0, 'float32');
+    expect(Array.from(await oh.data())).toEqual([1, 0, 0, 0, 0, 1, 0, 1, 0]);
+    oh.dispose();
+  });
+
+  it('a 3-step TrainingRun on wasm: finite losses, memory flat', async () => {
+    await tf.setBackend('wasm');
+    const { encoder, cases } = await microSetup();
+    const config: TrainConfig = {
+      steps: 3, batch: 2, lr: 2e-3, weightDecay: 0.05, warmupSteps: 1, schedule: 'linear', loss: 'dice-focal', ignoreBackground: false,
+      augment: false, seed: 1, valEvery: 0, axis: 2, clip: 1, layerDecay: 1, backend: 'wasm',
+    };
+    const labels = { classNames: ['background', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6'], source: 'timm_vit.safetensors', appVersion: 'test' };
+    const events: TrainEvent[] = [];
+    const run = new TrainingRun({ kind: 'encoder', encoder }, cases, 7, config, labels, (e) => events.push(e));
+    await run.run();
+    expect(tf.getBackend()).toBe('wasm');
+    const steps = events.filter((e) => e.type === 'step') as Extract<TrainEvent, { type: 'step' }>[];
+    expect(steps).toHaveLength(3);
+    expect(steps.every((s) => Number.isFinite(s.loss))).toBe(true);
+    expect(new Set(steps.slice(1).map((s) => s.numTensors)).size).toBe(1);
+    expect(new Set(steps.slice(1).map((s) => s.numBytes)).size).toBe(1);
+    run.dispose();
+  });
+});
