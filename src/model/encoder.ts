@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { relativePositionIndex } from '../weights/inflate/index.ts';
 import { gridSide, type ModelConfig } from './config.ts';
-import { batchMatMul, gelu, layerNorm, linear } from './ops.ts';
+import { gelu, layerNorm, linear, matMul2d, matMulBT, splitSmallProducts } from './ops.ts';
 import { need, type ParamMap } from './types.ts';
 
 /**
@@ -88,17 +88,41 @@ function attention(params: ParamMap, p: string, h: tf.Tensor3D, heads: number, r
   let bias: tf.Tensor | null = params.get(`${p}attn.qkv.bias`) ?? null;
   const qb = params.get(`${p}attn.q_bias`);
   if (!bias && qb) bias = tf.concat([qb, tf.zeros([D]), need(params, `${p}attn.v_bias`)]); // k has no bias
-  const qkv = linear(h, need(params, `${p}attn.qkv.weight`), bias)
-    .reshape([B, N, 3, heads, hd])
-    .transpose([2, 0, 3, 1, 4]); // [3, B, heads, N, hd]
-  const [q, k, v] = tf.split(qkv, 3, 0).map((t) => t.reshape([B * heads, N, hd]) as tf.Tensor3D);
-  let scores = batchMatMul(q, k, true).mul(1 / Math.sqrt(hd)); // [B·heads, N, N]
+  const qkv = linear(h.reshape([B * N, D]), need(params, `${p}attn.qkv.weight`), bias); // [B·N, 3D]: columns (q|k|v, head, hd)
+  const o = splitSmallProducts() ? attendPerHead(qkv, B, N, heads, hd, rel) : attendBatched(qkv, B, N, heads, hd, rel);
+  return linear(o, need(params, `${p}attn.proj.weight`), need(params, `${p}attn.proj.bias`)).reshape([B, N, D]) as tf.Tensor3D;
+}
+
+/** softmax(q·kᵀ/√hd + rel)·v with every (batch, head) in one batched matMul; qkv [B·N, 3D] → [B·N, D]. */
+function attendBatched(qkv: tf.Tensor, B: number, N: number, heads: number, hd: number, rel: tf.Tensor3D | null): tf.Tensor {
+  const t = qkv.reshape([B, N, 3, heads, hd]).transpose([2, 0, 3, 1, 4]); // [3, B, heads, N, hd]
+  const [q, k, v] = tf.split(t, 3, 0).map((x) => x.reshape([B * heads, N, hd]) as tf.Tensor3D);
+  let scores = tf.matMul(q, k, false, true).mul(1 / Math.sqrt(hd)); // [B·heads, N, N]
   if (rel) scores = scores.reshape([B, heads, N, N]).add(rel).reshape([B * heads, N, N]);
-  const o = batchMatMul(tf.softmax(scores) as tf.Tensor3D, v) // [B·heads, N, hd]
+  return tf.matMul(tf.softmax(scores) as tf.Tensor3D, v) // [B·heads, N, hd]
     .reshape([B, heads, N, hd])
     .transpose([0, 2, 1, 3])
-    .reshape([B, N, D]);
-  return linear(o, need(params, `${p}attn.proj.weight`), need(params, `${p}attn.proj.bias`)) as tf.Tensor3D;
+    .reshape([B * N, heads * hd]);
+}
+
+/**
+ * The same attention as plain 2-D products, one (batch, head) at a time: rows of qkv split by sample, columns by
+ * (q|k|v, head); no transposes of activations (splitSmallProducts, ops.ts).
+ */
+function attendPerHead(qkv: tf.Tensor, B: number, N: number, heads: number, hd: number, rel: tf.Tensor3D | null): tf.Tensor {
+  const relHeads = rel ? tf.split(rel, heads, 0).map((r) => r.reshape([N, N])) : null;
+  const samples = B > 1 ? tf.split(qkv, B, 0) : [qkv];
+  const outs = samples.map((r) => {
+    const parts = tf.split(r, 3 * heads, 1); // q_0 … q_{h−1}, k_0 …, v_0 …, each [N, hd]
+    const o: tf.Tensor[] = [];
+    for (let j = 0; j < heads; j++) {
+      let s = matMulBT(parts[j], parts[heads + j]).mul(1 / Math.sqrt(hd)); // [N, N]
+      if (relHeads) s = s.add(relHeads[j]);
+      o.push(matMul2d(tf.softmax(s), parts[2 * heads + j]));
+    }
+    return heads > 1 ? tf.concat(o, 1) : o[0];
+  });
+  return B > 1 ? tf.concat(outs, 0) : outs[0];
 }
 
 /** x + γ ⊙ y, γ = ls{k}.gamma (ViT) or gamma_{k} (BEiT) when present. */

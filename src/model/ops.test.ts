@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { maxAbsDiff, randomInput } from '../../test/reference/micro.ts';
-import { adaptiveAvgPool, batchMatMul, conv2d, convTranspose2x2, linear, matMul2d, maxPool2, resizeBilinear } from './ops.ts';
+import { adaptiveAvgPool, conv2d, convTranspose2x2, linear, matMul2d, matMulBT, maxPool2, resizeBilinear } from './ops.ts';
 import { useCpu } from './testutil.ts';
 
 beforeAll(useCpu);
@@ -83,7 +83,7 @@ describe('ops', () => {
     expect(run(() => maxPool2(tf.tensor4d([1, 5, 2, 3], [1, 1, 4, 1])))).toEqual([5, 3]);
   });
 
-  it('matMul2d, linear and batchMatMul: values and gradients equal those of tfjs matMul (custom plain-matMul backward)', () => {
+  it('matMul2d, matMulBT and linear: values and gradients equal those of tfjs matMul (custom plain-matMul backward)', () => {
     const t = (n: number, shape: number[], seed: number) => tf.tensor(randomInput(n, seed), shape);
     const grads = (f: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor, a: tf.Tensor, b: tf.Tensor, dy: tf.Tensor): number[][] => tf.tidy(() => {
       const { value, grads: g } = tf.valueAndGrads((x: tf.Tensor, y: tf.Tensor) => f(x, y).mul(dy).sum())([a, b]);
@@ -95,10 +95,9 @@ describe('ops', () => {
     // linear: x [2, 3, 4] · W [5, 4]ᵀ.
     const [x, w, dl] = [t(24, [2, 3, 4], 14), t(20, [5, 4], 15), t(30, [2, 3, 5], 16)];
     same(grads((p, q) => linear(p, q, null), x, w, dl), grads((p, q) => tf.matMul(p.reshape([6, 4]), q, false, true).reshape([2, 3, 5]), x, w, dl));
-    // batchMatMul: [3, 2, 4] · [3, 4, 5], and · [3, 5, 4]ᵀ.
-    const [p3, q3, qt, d3] = [t(24, [3, 2, 4], 17), t(60, [3, 4, 5], 18), t(60, [3, 5, 4], 19), t(30, [3, 2, 5], 20)];
-    same(grads((p, q) => batchMatMul(p as tf.Tensor3D, q as tf.Tensor3D), p3, q3, d3), grads((p, q) => tf.matMul(p as tf.Tensor3D, q as tf.Tensor3D), p3, q3, d3));
-    same(grads((p, q) => batchMatMul(p as tf.Tensor3D, q as tf.Tensor3D, true), p3, qt, d3), grads((p, q) => tf.matMul(p as tf.Tensor3D, q as tf.Tensor3D, false, true), p3, qt, d3));
-    tf.dispose([a, b, dy, x, w, dl, p3, q3, qt, d3]);
+    // matMulBT: [3, 4] · [5, 4]ᵀ.
+    const bt = t(20, [5, 4], 17);
+    same(grads(matMulBT, a, bt, dy), grads((p, q) => tf.matMul(p as tf.Tensor2D, q as tf.Tensor2D, false, true), a, bt, dy));
+    tf.dispose([a, b, dy, x, w, dl, bt]);
   });
 });

@@ -1,7 +1,7 @@
 // Layers as pure tensor functions over PyTorch-layout weights: linear, LayerNorm, exact GELU, NHWC conv 1×1/3×3,
 // the 2×2 stride-2 transposed conv (as one matMul), bilinear resize and adaptive average pooling (as matrices), 2×2 max pool.
 // Only kernels with tfjs gradients are used (no Einsum, StridedSlice, Conv3D*, DepthToSpace). Every product of
-// activations runs as a plain 2-D matMul, forward and backward (matMul2d, linear, batchMatMul below).
+// activations by weights runs as a plain 2-D matMul, forward and backward (matMul2d, matMulBT, linear below).
 import * as tf from '@tensorflow/tfjs';
 
 /**
@@ -32,34 +32,26 @@ export const matMul2d = (a: tf.Tensor, b: tf.Tensor): tf.Tensor2D =>
 const constMatMul = (m: tf.Tensor2D, x: tf.Tensor): tf.Tensor2D =>
   customOp([x], (xi) => tf.matMul(m, xi as tf.Tensor2D), (dy, [, ms]) => [tf.matMul(tf.transpose(ms), dy)], [m]);
 
-/** y = x·Wᵀ + b for x [..., in], W [out, in] (nn.Linear layout), b [out] or null; plain 2-D products both ways: dx = dy · W, dW = transpose(dy) · x. */
+/** a [M, K] · transpose(b) for b [N, K], plain 2-D products both ways: da = dy · b, db = transpose(dy) · a. */
+export const matMulBT = (a: tf.Tensor, b: tf.Tensor): tf.Tensor2D =>
+  customOp([a, b], (x, y) => tf.matMul(x as tf.Tensor2D, tf.transpose(y) as tf.Tensor2D),
+    (dy, [x, y]) => [tf.matMul(dy, y as tf.Tensor2D), tf.matMul(tf.transpose(dy), x as tf.Tensor2D)]);
+
+/** y = x·Wᵀ + b for x [..., in], W [out, in] (nn.Linear layout), b [out] or null; plain 2-D products (matMulBT). */
 export function linear(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor | null): tf.Tensor {
   const [out, inDim] = w.shape;
   if (x.shape[x.rank - 1] !== inDim) throw new Error(`ops.linear: input [${x.shape.join(', ')}] does not fit weight [${w.shape.join(', ')}] (nn.Linear layout [out, in])`);
   const lead = x.shape.slice(0, -1);
-  const y = customOp([x.reshape([-1, inDim]), w], (xi, wi) => tf.matMul(xi as tf.Tensor2D, tf.transpose(wi) as tf.Tensor2D),
-    (dy, [xi, wi]) => [tf.matMul(dy, wi as tf.Tensor2D), tf.matMul(tf.transpose(dy), xi as tf.Tensor2D)]);
+  const y = matMulBT(x.reshape([-1, inDim]), w);
   return (b ? y.add(b) : y).reshape([...lead, out]);
 }
 
-/** The n products of a 3-D batch as separate plain 2-D matMuls, stacked: [n, M, N]. */
-function perBatch(a: tf.Tensor, b: tf.Tensor, ta: boolean, tb: boolean): tf.Tensor3D {
-  const as = tf.unstack(a);
-  const bs = tf.unstack(b);
-  return tf.stack(as.map((ai, i) => tf.matMul(ta ? tf.transpose(ai) : ai, tb ? tf.transpose(bs[i]) : bs[i]))) as tf.Tensor3D;
-}
-
 /**
- * Batched a [n, M, K] · b [n, K, N] (or · bᵀ for b [n, N, K] with `transposeB`) as n plain 2-D matMuls, forward and
- * backward. NOTE: the wasm backend runs a batched or transposed matMul at ~2 GFLOP/s; attention (batch · heads small
- * products) is where this matters.
+ * True when small products should be split into plain 2-D matMuls rather than batched (attention per batch × head):
+ * on the wasm backend, whose batched matMul runs at ~2 GFLOP/s and whose rank-5 transposes cost ~6 ms for 75 k
+ * values. Elsewhere (WebGPU above all) one batched matMul is one dispatch instead of batch · heads of them.
  */
-export function batchMatMul(a: tf.Tensor3D, b: tf.Tensor3D, transposeB = false): tf.Tensor3D {
-  // c = a·b: da = dc·bᵀ, db = aᵀ·dc.   c = a·bᵀ: da = dc·b, db = dcᵀ·a.
-  return customOp([a, b], (x, y) => perBatch(x, y, false, transposeB), (dy, [x, y]) => transposeB
-    ? [perBatch(dy, y, false, false), perBatch(dy, x, true, false)]
-    : [perBatch(dy, y, false, true), perBatch(x, dy, true, false)]);
-}
+export const splitSmallProducts = (): boolean => tf.getBackend() === 'wasm';
 
 /** LayerNorm over the last axis (biased variance, like PyTorch), then · weight + bias. */
 export function layerNorm(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor {

@@ -133,6 +133,7 @@ export function registerWasm(): Promise<void> {
       wasm.setWasmPaths({ 'tfjs-backend-wasm.wasm': plain.default, 'tfjs-backend-wasm-simd.wasm': simd.default, 'tfjs-backend-wasm-threaded-simd.wasm': threaded.default });
     }
     fixWasmOneHot();
+    addWasmUnsortedSegmentSum();
   })();
   return wasmReady;
 }
@@ -161,6 +162,34 @@ function fixWasmOneHot(): void {
       for (let i = 0; i < idx.length; i++) {
         const k = idx[i];
         if (k >= 0 && k < depth) o[i * depth + k] = onValue;
+      }
+      return out;
+    },
+  });
+}
+
+/**
+ * NOTE: tfjs-backend-wasm 4.22 has no UnsortedSegmentSum, the gradient of Gather (without it: "Kernel UnsortedSegmentSum not registered"): BEiT's relative position bias
+ * table (src/model/encoder.ts) could not train. A plain loop over the heap: out[ids[i], …] += x[i, …].
+ */
+function addWasmUnsortedSegmentSum(): void {
+  if (tf.getKernel('UnsortedSegmentSum', 'wasm')) return;
+  tf.registerKernel({
+    kernelName: 'UnsortedSegmentSum', backendName: 'wasm',
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      const { x, segmentIds } = inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
+      const { numSegments } = attrs as unknown as { numSegments: number };
+      const be = backend as unknown as WasmBackendLike;
+      const inner = x.shape.slice(1).reduce((a, b) => a * b, 1);
+      const xs = be.typedArrayFromHeap(x);
+      const ids = be.typedArrayFromHeap(segmentIds);
+      const out = be.makeOutput([numSegments, ...x.shape.slice(1)], x.dtype);
+      const o = be.typedArrayFromHeap(out);
+      o.fill(0);
+      for (let i = 0; i < ids.length; i++) {
+        const s = ids[i];
+        if (s < 0 || s >= numSegments) continue;
+        for (let j = 0; j < inner; j++) o[s * inner + j] += xs[i * inner + j];
       }
       return out;
     },

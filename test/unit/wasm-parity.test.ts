@@ -5,7 +5,8 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chooseBackend, type BackendName } from '../../src/train/backend.ts';
 import { TrainingRun } from '../../src/train/run.ts';
-import { compareSteps, microCheckModel, runStep } from '../../src/train/selfcheck.ts';
+import { makeConfig } from '../../src/model/index.ts';
+import { MICRO_SPEC, compareSteps, microCheckModel, microEncoderState, runStep, type SelfCheckModel } from '../../src/train/selfcheck.ts';
 import { microSetup } from '../support/microRun.ts';
 import type { TrainConfig, TrainEvent } from '../../src/workers/train.protocol.ts';
 
@@ -34,6 +35,19 @@ describe('wasm backend vs cpu', () => {
     expect(got.grads.size).toBe(ref.grads.size);
     // Own gradients too (not only the shared-gradient update): the same parameters, none all-zero by accident.
     expect([...got.grads.values()].filter((g) => g.some((x) => x !== 0)).length).toBeGreaterThan(got.grads.size - 2);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('BEiT (relative position bias: Gather, whose gradient wasm lacked) with the UPerNet head: the same step agrees', async () => {
+    const before = tf.memory().numTensors;
+    const base = microCheckModel();
+    const encoder = { ...MICRO_SPEC, family: 'beit' as const, absPosEmbed: false, relPosBias: 'per-layer' as const, qkvBias: 'qv' as const, layerScale: true };
+    const config = makeConfig({ encoder, numClasses: 5, T: 3, inChans: 1, imgSize: 32, decoderWidth: 16, decoder: 'uper' });
+    const model: SelfCheckModel = { ...base, config, state: microEncoderState(config, 3) };
+    const ref = await runStep('cpu', model);
+    const got = await runStep(WASM, model, ref.grads);
+    expect(compareSteps(ref, got).failures).toEqual([]);
+    expect(got.grads.has('blocks.0.attn.relative_position_bias_table')).toBe(true);
     expect(tf.memory().numTensors).toBe(before);
   });
 
