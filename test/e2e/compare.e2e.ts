@@ -46,10 +46,10 @@ describe('compare strategies (WebGPU)', () => {
       expect(Number(d)).toBeLessThanOrEqual(1);
     }
 
-    // The chart overlays one validation Dice curve per run (one point each: validated at the end only).
+    // The chart overlays one validation Dice curve per run (one point each: validated at the end only, drawn as a dot).
     const lines = page.getByTestId('runs-chart').locator('polyline');
     expect(await lines.count()).toBe(3);
-    const pointCounts = await lines.evaluateAll((els) => els.map((e) => (e.getAttribute('points') ?? '').trim().split(/\s+/).filter(Boolean).length));
+    const pointCounts = await lines.evaluateAll((els) => els.map((e) => new Set((e.getAttribute('points') ?? '').trim().split(/\s+/).filter(Boolean)).size));
     expect(pointCounts).toEqual([1, 1, 1]);
     expect(await page.getByTestId('compare-table').locator('tbody tr').count()).toBe(3);
 
