@@ -51,6 +51,14 @@ describe('wasm backend vs cpu', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('chooseBackend: wasm ahead of WebGL and cpu with preferWasmOverSoftwareGpu (here: no WebGPU adapter in Node)', async () => {
+    const gpu = (globalThis.navigator as { gpu?: unknown } | undefined)?.gpu;
+    const info = await chooseBackend(undefined, { preferWasmOverSoftwareGpu: true });
+    expect(info.name).toBe(gpu ? 'webgpu' : 'wasm');
+    if (!gpu) expect(info.fallbacks.join(' ')).toMatch(/webgpu: no adapter/);
+    await tf.setBackend('wasm');
+  });
+
   it('a float32 one-hot is 1/0 (tfjs-backend-wasm 4.22 wrote int32 bits; fixed in registerWasm)', async () => {
     await tf.setBackend('wasm');
     const oh = tf.oneHot(tf.tensor1d([0, 2, 1], 'int32'), 3, 1, 0, 'float32');
