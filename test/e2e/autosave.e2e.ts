@@ -76,7 +76,7 @@ describe('autosave', () => {
     expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('train-evaluate');
     await page.getByTestId('train-evaluate').click();
     const table = page.getByTestId('evaluation');
-    await table.waitFor({ timeout: 120_000 });
+    await table.waitFor({ timeout: 240_000 });
     const dice = Number((await table.locator('td.num').allTextContents())[0]);
     expect(dice).toBeGreaterThanOrEqual(0);
     expect(dice).toBeLessThanOrEqual(1);
@@ -97,7 +97,7 @@ describe('autosave', () => {
     expect(stateAtReload).toMatch(/^(running|done)$/);
     expect(errors).toEqual([]);
     await page.close();
-  }, 240_000);
+  }, 420_000);
 
   it('falls back to IndexedDB where OPFS files cannot be written from the page', async () => {
     const ctx = await h.browser.newContext({ viewport: { width: 1280, height: 800 } });
