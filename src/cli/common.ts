@@ -63,8 +63,8 @@ export function useZlib() {
 export const OUT_FLAG: FlagSpec = { name: 'out', kind: 'string', arg: 'DIR', help: 'folder for the results (created when missing)' };
 export const FORCE_FLAG: FlagSpec = { name: 'force', kind: 'bool', help: 'overwrite results already in --out' };
 export const BACKEND_FLAG: FlagSpec = {
-  name: 'backend', kind: 'string', choices: ['webgpu', 'cpu'],
-  help: 'force a backend; by default WebGPU (Dawn over Vulkan: the GPU, else a software driver), else the tfjs cpu backend',
+  name: 'backend', kind: 'string', choices: ['webgpu', 'wasm', 'cpu'],
+  help: 'force a backend; by default WebGPU (Dawn over Vulkan: the GPU, else a software driver), else the tfjs cpu backend; wasm (XNNPACK) is the fastest CPU path',
 };
 
 /** Flags that choose and inflate the encoder (train, inflate). */

@@ -123,7 +123,7 @@ describe('compareSteps', () => {
 
 describe('selfCheck errors', () => {
   it('names a backend that InflateSeg does not train on', async () => {
-    await expect(selfCheck({ backend: 'wasm' as never })).rejects.toThrow(/selfCheck: backend 'wasm' is not one InflateSeg trains on/);
+    await expect(selfCheck({ backend: 'tpu' as never })).rejects.toThrow(/selfCheck: backend 'tpu' is not one InflateSeg trains on/);
   });
 
   it('a backend missing here (webgl in Node) is an error, and cpu stays active', async () => {

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createParams, disposeParams, expectedEncoderShapes, forward, makeConfig, segLoss, trainableVars, type ModelConfig } from '../model/index.ts';
 import { makeRng } from '../weights/inflate/index.ts';
 import type { EncoderSpec, StateDict } from '../weights/types.ts';
-import type { BackendName } from './backend.ts';
+import type { TrainBackend as BackendName } from './backend.ts';
 import { makeAdamW } from './optim/adamw.ts';
 
 export interface SelfCheckResult {
@@ -200,7 +200,7 @@ export function compareSteps(ref: StepOutcome, got: StepOutcome): Pick<SelfCheck
   return { ok: failures.length === 0, diffs: { logits, loss, grads, params }, worst, failures };
 }
 
-const BACKENDS: readonly string[] = ['webgpu', 'webgl', 'cpu'];
+const BACKENDS: readonly string[] = ['webgpu', 'wasm', 'webgl', 'cpu'];
 
 /**
  * Runs the micro step on the active backend (or `opts.backend`) and on cpu and compares them; also cpu vs cpu

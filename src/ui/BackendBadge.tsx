@@ -1,13 +1,13 @@
 // Header badge: what training runs on (WebGPU adapter, WebGL, or CPU), probed in the training worker when idle, and
 // the backend self-check (Check: one micro training step here and on the CPU, compared) with its verdict.
 import { useEffect } from 'react';
-import type { BackendName } from '../train/backend.ts';
+import type { TrainBackend } from '../train/backend.ts';
 import type { SelfCheckResult } from '../train/selfcheck.ts';
 import { useStore, type AppState } from '../store/store.ts';
 import { checkBackend, probeBackend } from '../store/train.ts';
 import './backend-check.css';
 
-const LABEL: Record<BackendName, string> = { webgpu: 'WebGPU', webgl: 'WebGL', cpu: 'CPU' };
+const LABEL: Record<TrainBackend, string> = { webgpu: 'WebGPU', wasm: 'WebAssembly', webgl: 'WebGL', cpu: 'CPU' };
 
 /** 3e-6 style: one significant digit; 0 and NaN as such. */
 const sci = (v: number): string => (v === 0 ? '0' : Number.isFinite(v) ? v.toExponential(0) : String(v));
