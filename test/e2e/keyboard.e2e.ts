@@ -4,22 +4,18 @@
 // export the checkpoint and the prediction; the slice canvas with the arrows; after a reload, the autosave offer's
 // Resume. Every element that takes focus on the way must show it (an outline in its computed style).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { ARTIFACTS, ROOT, openApp, startHarness, type Harness } from './harness.ts';
-import { startHubServer, type HubServer } from '../support/hubServer.ts';
+import { ARTIFACTS, openApp, startHarness, type Harness } from './harness.ts';
+import { microHubFiles, startHubServer, type HubServer } from '../support/hubServer.ts';
 
-const fixture = (n: string) => new Uint8Array(readFileSync(path.join(ROOT, 'test/fixtures/weights/layouts', n)));
 
 let h: Harness;
 let hub: HubServer;
 beforeAll(async () => {
   h = await startHarness();
-  hub = await startHubServer({
-    'timm/vit_micro_patch4_16/model.safetensors': fixture('timm_vit.safetensors'),
-    'timm/vit_micro_patch4_16/config.json': new TextEncoder().encode(JSON.stringify({ architecture: 'vit_micro', model_args: { num_heads: 2 } })),
-  });
+  hub = await startHubServer(microHubFiles());
 });
 afterAll(async () => { await hub?.close(); await h?.close(); });
 

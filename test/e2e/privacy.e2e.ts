@@ -10,12 +10,10 @@ import type { AddressInfo, Socket } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Request } from 'playwright-core';
-import { ARTIFACTS, ROOT, startHarness, type Harness } from './harness.ts';
+import { ARTIFACTS, startHarness, type Harness } from './harness.ts';
 import { runToDone, setUpMicroRun, startRun } from './flows.ts';
-import { startHubServer, type HubServer } from '../support/hubServer.ts';
-import { readFileSync } from 'node:fs';
+import { microHubFiles, startHubServer, type HubServer } from '../support/hubServer.ts';
 
-const fixture = (n: string) => new Uint8Array(readFileSync(path.join(ROOT, 'test/fixtures/weights/layouts', n)));
 
 /**
  * A proxy that lets nothing through and remembers what was tried. Chromium sends every request for a host outside
@@ -43,10 +41,7 @@ let trap: Awaited<ReturnType<typeof startTrapProxy>>;
 beforeAll(async () => {
   trap = await startTrapProxy();
   h = await startHarness({ addArgs: [`--proxy-server=${trap.url}`] });
-  hub = await startHubServer({
-    'timm/vit_micro_patch4_16/model.safetensors': fixture('timm_vit.safetensors'),
-    'timm/vit_micro_patch4_16/config.json': new TextEncoder().encode(JSON.stringify({ architecture: 'vit_micro', model_args: { num_heads: 2 } })),
-  });
+  hub = await startHubServer(microHubFiles());
 });
 afterAll(async () => { await hub?.close(); await h?.close(); await trap?.close(); });
 

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ARTIFACTS, dropFiles, openApp, startHarness, watchFrameGaps, type Harness } from './harness.ts';
-import { startHubServer, type HubServer } from '../support/hubServer.ts';
+import { microHubFiles, startHubServer, type HubServer } from '../support/hubServer.ts';
 import { readSafetensors } from '../../src/weights/formats/index.ts';
 
 const DIR = path.resolve(import.meta.dirname, '../fixtures/weights/layouts');
@@ -17,8 +17,7 @@ beforeAll(async () => {
   h = await startHarness();
   // A micro ViT in timm layout at a Hub path, with the head count in config.json (timm repos ship one).
   hub = await startHubServer({
-    'timm/vit_micro_patch4_16/model.safetensors': fixture('timm_vit.safetensors'),
-    'timm/vit_micro_patch4_16/config.json': new TextEncoder().encode(JSON.stringify({ architecture: 'vit_micro', num_classes: 5, model_args: { num_heads: 2 } })),
+    ...microHubFiles({ num_classes: 5 }),
     'timm/slow_vit/model.safetensors': fixture('beit_timm.safetensors'),
   });
   hub.throttle('/timm/slow_vit/resolve/main/model.safetensors', 1024, 50);

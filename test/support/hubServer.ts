@@ -2,6 +2,23 @@
 // sends CORS headers, and can cut a response short once to exercise resumption. Records every request.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+/** The micro ViT test checkpoint (timm layout) as a Hub repo of its own. */
+export const MICRO_HUB_REPO = 'timm/vit_micro_patch4_16';
+
+/**
+ * The files of MICRO_HUB_REPO: the timm-layout micro fixture and a config.json giving its head count (timm repos
+ * ship one), plus any `config` fields given.
+ */
+export function microHubFiles(config: Record<string, unknown> = {}): Record<string, Uint8Array> {
+  const weights = readFileSync(path.resolve(import.meta.dirname, '../fixtures/weights/layouts/timm_vit.safetensors'));
+  return {
+    [`${MICRO_HUB_REPO}/model.safetensors`]: new Uint8Array(weights),
+    [`${MICRO_HUB_REPO}/config.json`]: new TextEncoder().encode(JSON.stringify({ architecture: 'vit_micro', ...config, model_args: { num_heads: 2 } })),
+  };
+}
 
 export interface HubServer {
   url: string;
