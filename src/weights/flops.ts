@@ -33,3 +33,75 @@ export function inflationOverhead(spec: Parameters<typeof encoderCost>[0], imgSi
   const c2 = encoderCost(spec, imgSize, inChans, 1).totalMacs;
   return (c3 - c2) / c2;
 }
+
+/** What the decoder's compute depends on (a structural slice of the model config, so this file stays pure). */
+export interface DecoderShape {
+  /** 'unetr' (the light default head) or 'uper' (UPerNet as in the paper). */
+  kind: 'unetr' | 'uper';
+  /** Encoder width D: the channels of the 4 feature maps. */
+  embedDim: number;
+  /** Decoder width W. */
+  width: number;
+  numClasses: number;
+  imgSize: number;
+  patchSize: number;
+}
+
+/** Side of a map after the heads' 2×2 max pool (floor mode; a side of 1 passes through, as ops.maxPool2). */
+const pooled = (s: number): number => (s >= 2 ? Math.floor(s / 2) : s);
+/** MACs of a 'same' k×k convolution cin → cout on an s×s map. */
+const convMacs = (s: number, k: number, cin: number, cout: number): number => s * s * k * k * cin * cout;
+/** MACs of a 2×2 stride-2 transposed convolution cin → cout from an s×s map (each input pixel emits a 2×2 block). */
+const convTMacs = (s: number, cin: number, cout: number): number => s * s * 4 * cin * cout;
+
+/** UPerNet's pyramid pooling scales (src/model/uper.ts). */
+const POOL_SCALES = [1, 2, 3, 6];
+
+/**
+ * MACs of one forward pass of the decoder head per input window (src/model/decoder.ts, uper.ts): its 1×1 and 3×3
+ * convolutions, transposed convolutions and classifier. Left out, as in encoderCost: biases, norms, activations,
+ * adds, max pooling, and the bilinear resizes and adaptive pooling (which the model runs as small products with
+ * fixed interpolation matrices: data movement, not learned work).
+ */
+export function decoderCost(d: DecoderShape): number {
+  const g = Math.floor(d.imgSize / d.patchSize);
+  const { embedDim: D, width: W, numClasses: K } = d;
+  const top = pooled(g);
+  if (d.kind === 'unetr') {
+    const laterals = 4 * convMacs(g, 1, D, W);
+    const ups = convTMacs(g, W, W) + convTMacs(2 * g, W, W) + convTMacs(g, W, W); // up.0.0, up.0.1, up.1.0
+    const fuse = convMacs(g, 3, W, W) + convMacs(2 * g, 3, W, W) + convMacs(4 * g, 3, W, W); // fuse.2, .1, .0
+    return laterals + ups + fuse + convMacs(4 * g, 1, W, K);
+  }
+  const neck = convTMacs(g, D, D) + convTMacs(2 * g, D, D) + convTMacs(g, D, D); // fpn1.0, fpn1.2, fpn2.0
+  const ppm = POOL_SCALES.reduce((s, p) => s + convMacs(p, 1, D, W), 0) + convMacs(top, 3, D + POOL_SCALES.length * W, W);
+  const laterals = convMacs(4 * g, 1, D, W) + convMacs(2 * g, 1, D, W) + convMacs(g, 1, D, W);
+  const fpn = convMacs(4 * g, 3, W, W) + convMacs(2 * g, 3, W, W) + convMacs(g, 3, W, W) + convMacs(4 * g, 3, 4 * W, W);
+  return neck + ppm + laterals + fpn + convMacs(4 * g, 1, W, K);
+}
+
+export interface StepFlops {
+  /** Encoder MACs of one window's forward pass (encoderCost). */
+  encoderMacs: number;
+  /** Decoder MACs of one window's forward pass (decoderCost). */
+  decoderMacs: number;
+  /** FLOPs of the batch's forward pass: 2 · batch · (encoder + decoder MACs). */
+  forwardFlops: number;
+  /** FLOPs of a training step (forward + backward) for the batch: 3 × forwardFlops. */
+  stepFlops: number;
+}
+
+/**
+ * Counted FLOPs of one training step. NOTE: backward = 2 × forward (each product needs the gradient of both of its
+ * operands), the usual convention; it includes the input gradient of the patch embedding, which tfjs's custom
+ * matMul gradients compute too (PyTorch skips it: ~1.3 % of a ViT-Tiny step at T = 5). The optimiser update is not
+ * counted.
+ */
+export function trainStepFlops(
+  spec: Parameters<typeof encoderCost>[0], decoder: Omit<DecoderShape, 'embedDim' | 'imgSize' | 'patchSize'>, imgSize: number, inChans: number, T: number, batch: number,
+): StepFlops {
+  const encoderMacs = encoderCost(spec, imgSize, inChans, T).totalMacs;
+  const decoderMacs = decoderCost({ ...decoder, embedDim: spec.embedDim, imgSize, patchSize: spec.patchSize });
+  const forwardFlops = 2 * batch * (encoderMacs + decoderMacs);
+  return { encoderMacs, decoderMacs, forwardFlops, stepFlops: 3 * forwardFlops };
+}
