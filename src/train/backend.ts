@@ -1,45 +1,46 @@
-// Picks the tfjs backend for training: WebGPU, else WebGL, else the plain-JS cpu backend (wasm on request, or
-// before a software WebGPU adapter with preferWasmOverSoftwareGpu), and describes the adapter (name, limits) so the
-// UI can say what the work runs on. Runs inside a worker or in Node.
+// Picks the tfjs backend for training — a hardware WebGPU adapter, else WebAssembly (XNNPACK), else WebGL, else the
+// plain-JS cpu backend; a software WebGPU adapter is passed over for WebAssembly — and describes what it runs on
+// (adapter, limits, why earlier choices were skipped) so the UI and the CLI can say so. Runs inside a worker or in Node.
 import * as tf from '@tensorflow/tfjs';
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import { BACKEND_NAMES, type BackendName } from '../core/backends.ts';
 
-/** The backends the self-check and the UI's labels know (src/train/selfcheck.ts, src/ui/BackendBadge.tsx). */
-export type BackendName = 'webgpu' | 'webgl' | 'cpu';
-/**
- * Every backend training can run on: BackendName and 'wasm' (tfjs's WebAssembly backend, XNNPACK matMuls).
- * NOTE: a separate union until the badge labels 'wasm' and selfCheck accepts it; then merge into BackendName.
- */
-export type TrainBackend = BackendName | 'wasm';
+export { BACKEND_NAMES, isBackendName, type BackendName } from '../core/backends.ts';
 
 /**
- * When true, chooseBackend() without a preference takes wasm (XNNPACK on the CPU, ~15–38 GFLOP/s) instead of a
- * WebGPU adapter that is a software rasteriser (SwiftShader 0.3, lavapipe 2.6 GFLOP/s; shared/PERF_NOTES.md), and
- * before WebGL when WebGPU is missing: webgpu (hardware) → wasm → webgl → cpu.
- * NOTE: false for now: the app's e2e tests run on SwiftShader WebGPU and expect it; bench/RESULTS.md has the numbers
- * that argue for flipping it.
+ * The order tried when nothing is forced: a hardware WebGPU adapter, WebAssembly, WebGL, cpu.
+ * NOTE: a software WebGPU adapter (SwiftShader ~0.3, lavapipe ~2.6 GFLOP/s) is skipped for wasm (XNNPACK with SIMD,
+ * ~15–38 GFLOP/s on one thread; bench/RESULTS.md: wasm trains 60–200× faster than SwiftShader WebGPU and 10–20×
+ * faster than cpu). WebGL comes after wasm: with no GPU it is ANGLE over SwiftShader as well; a hardware GPU that
+ * has WebGL but no WebGPU was not measured against wasm (the ?backend=webgl / Backend setting forces it).
  */
-export let preferWasmOverSoftwareGpu = false;
-export function setPreferWasmOverSoftwareGpu(on: boolean): void {
-  preferWasmOverSoftwareGpu = on;
-}
+export const AUTO_ORDER: readonly BackendName[] = BACKEND_NAMES;
 
 export interface BackendInfo {
-  /**
-   * The backend started. NOTE: typed BackendName for the badge's label table (src/ui/BackendBadge.tsx), but 'wasm'
-   * when wasm was chosen: widen to TrainBackend once the badge labels 'wasm'.
-   */
+  /** The backend started. */
   name: BackendName;
-  /** Adapter description, e.g. 'Google SwiftShader' or 'NVIDIA H100'; 'JavaScript (CPU)' for cpu. */
+  /** Adapter description, e.g. 'Google SwiftShader' or 'NVIDIA H100'; 'CPU, SIMD, 1 thread' for wasm; 'JavaScript (CPU)' for cpu. */
   adapter: string;
   /** True when the adapter is a software rasteriser (SwiftShader, llvmpipe/lavapipe): expect it to be slow. */
   software: boolean;
   limits?: { maxBufferSize: number; maxStorageBufferBindingSize: number };
   /** Why earlier choices were skipped, e.g. 'webgpu: no adapter (navigator.gpu missing)'. */
   fallbacks: string[];
+  /** The backend asked for, when one was (forced); absent for the automatic choice. Differs from `name` after a fallback. */
+  requested?: BackendName;
 }
 
-interface GpuAdapterLike {
+export interface ChooseOptions {
+  /**
+   * When the forced backend cannot start, go on in the automatic order (the reason first in `fallbacks`) instead of
+   * throwing. The app does (it says so in a notice); the CLI's --backend and the benchmarks do not.
+   */
+  fallback?: boolean;
+  /** Backends known not to be available here, with the reason (the CLI: Dawn found no Vulkan driver). */
+  unavailable?: Partial<Record<BackendName, string>>;
+}
+
+export interface GpuAdapterLike {
   info?: { vendor?: string; architecture?: string; device?: string; description?: string };
   limits: { maxBufferSize: number; maxStorageBufferBindingSize: number };
   isFallbackAdapter?: boolean;
@@ -80,6 +81,13 @@ function registerWebgpu(replace: boolean) {
 
 const SOFTWARE = /swiftshader|llvmpipe|lavapipe|software|basic render/i;
 
+/** An adapter's description ('google swiftshader …') and whether it is a software rasteriser (or the fallback adapter). */
+export function describeAdapter(adapter: GpuAdapterLike): { desc: string; software: boolean } {
+  const i = adapter.info ?? {};
+  const desc = [i.vendor, i.architecture, i.device, i.description].filter(Boolean).join(' ') || 'WebGPU adapter';
+  return { desc, software: SOFTWARE.test(desc) || !!adapter.isFallbackAdapter };
+}
+
 /** Why the WebGPU device was lost ('destroyed: …', 'unknown: …'), once it has been; null while it is alive. */
 let lostReason: string | null = null;
 export const gpuDeviceLost = (): string | null => lostReason;
@@ -110,7 +118,7 @@ function watchDevice() {
   });
 }
 
-let wasmReady: Promise<void> | null = null;
+let wasmReady: Promise<typeof import('@tensorflow/tfjs-backend-wasm')> | null = null;
 
 /** True in Node (wasm binaries load from node_modules there), false in a page or worker. */
 const inNode = (): boolean => typeof process !== 'undefined' && !!process.versions?.node;
@@ -121,7 +129,7 @@ const inNode = (): boolean => typeof process !== 'undefined' && !!process.versio
  * NOTE: imported on demand, not at the top: the package registers 'wasm' at priority 2 on import, which would make
  * it Node's default backend ahead of cpu for every caller that never chose one.
  */
-export function registerWasm(): Promise<void> {
+export function registerWasm(): Promise<typeof import('@tensorflow/tfjs-backend-wasm')> {
   wasmReady ??= (async () => {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     if (!inNode()) {
@@ -134,6 +142,7 @@ export function registerWasm(): Promise<void> {
     }
     fixWasmOneHot();
     addWasmUnsortedSegmentSum();
+    return wasm;
   })();
   return wasmReady;
 }
@@ -196,38 +205,44 @@ function addWasmUnsortedSegmentSum(): void {
   });
 }
 
-/** 'WebAssembly (SIMD, 1 thread)' and the like, from the flags the wasm backend settled on. */
-function wasmDescription(): string {
+/** 'CPU, SIMD, 1 thread' and the like, from what the wasm backend settled on (threads need a cross-origin isolated page). */
+function wasmDescription(threads: number): string {
   const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
-  const threads = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT');
-  return `WebAssembly (${simd ? 'SIMD' : 'no SIMD'}, ${threads ? 'threads' : '1 thread'})`;
+  return `CPU, ${simd ? 'SIMD' : 'no SIMD'}, ${threads > 1 ? `${threads} threads` : '1 thread'}`;
 }
 
-/** Tries the backends in order (or only `prefer` when given) and returns what was chosen. */
-export async function chooseBackend(prefer?: TrainBackend, opts: { preferWasmOverSoftwareGpu?: boolean } = {}): Promise<BackendInfo> {
-  const wasmFirst = opts.preferWasmOverSoftwareGpu ?? preferWasmOverSoftwareGpu;
-  const order: TrainBackend[] = prefer ? [prefer] : wasmFirst ? ['webgpu', 'wasm', 'webgl', 'cpu'] : ['webgpu', 'webgl', 'cpu'];
+/** Reads a failure as one line. */
+const reason = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+/**
+ * Starts a backend: `prefer` when given (throwing when it cannot start, unless opts.fallback), else the first of
+ * AUTO_ORDER that starts. Returns what was chosen and why earlier ones were skipped.
+ */
+export async function chooseBackend(prefer?: BackendName, opts: ChooseOptions = {}): Promise<BackendInfo> {
+  const order: BackendName[] = !prefer ? [...AUTO_ORDER] : opts.fallback ? [prefer, ...AUTO_ORDER.filter((b) => b !== prefer)] : [prefer];
   const fallbacks: string[] = [];
+  const requested = prefer ? { requested: prefer } : {};
   for (const name of order) {
+    const forced = name === prefer;
+    const known = opts.unavailable?.[name];
+    if (known) { fallbacks.push(`${name}: ${known}`); continue; }
     try {
       if (name === 'webgpu') {
         const adapter = await webgpuAdapter();
         if (!adapter) { fallbacks.push('webgpu: no adapter (navigator.gpu missing or no GPU; Chromium needs WebGPU enabled)'); continue; }
-        const i = adapter.info ?? {};
-        const desc = [i.vendor, i.architecture, i.device, i.description].filter(Boolean).join(' ') || 'WebGPU adapter';
-        const software = SOFTWARE.test(desc) || !!adapter.isFallbackAdapter;
-        if (software && wasmFirst && !prefer) { fallbacks.push(`webgpu: software adapter (${desc}); wasm is faster`); continue; }
+        const { desc, software } = describeAdapter(adapter);
+        if (software && !forced) { fallbacks.push(`webgpu: software adapter (${desc}); WebAssembly is faster here`); continue; }
         registerWebgpu(lostReason !== null);
         if (!(await tf.setBackend('webgpu'))) { fallbacks.push('webgpu: the tfjs backend did not initialise'); continue; }
         await tf.ready();
         watchDevice();
-        return { name, adapter: desc, software, limits: { maxBufferSize: adapter.limits.maxBufferSize, maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize }, fallbacks };
+        return { name, adapter: desc, software, limits: { maxBufferSize: adapter.limits.maxBufferSize, maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize }, fallbacks, ...requested };
       }
       if (name === 'wasm') {
-        await registerWasm();
+        const wasm = await registerWasm();
         if (!(await tf.setBackend('wasm'))) { fallbacks.push('wasm: the tfjs backend did not initialise'); continue; }
         await tf.ready();
-        return { name: name as BackendName, adapter: wasmDescription(), software: false, fallbacks };
+        return { name, adapter: wasmDescription(wasm.getThreadsCount()), software: false, fallbacks, ...requested };
       }
       if (name === 'webgl') {
         if (typeof OffscreenCanvas === 'undefined' && typeof document === 'undefined') { fallbacks.push('webgl: no canvas here'); continue; }
@@ -237,14 +252,14 @@ export async function chooseBackend(prefer?: TrainBackend, opts: { preferWasmOve
         const ctx = gl.gpgpu?.gl;
         const ext = ctx?.getExtension('WEBGL_debug_renderer_info');
         const desc = ext && ctx ? String(ctx.getParameter(ext.UNMASKED_RENDERER_WEBGL)) : 'WebGL';
-        return { name, adapter: desc, software: SOFTWARE.test(desc), fallbacks };
+        return { name, adapter: desc, software: SOFTWARE.test(desc), fallbacks, ...requested };
       }
       await tf.setBackend('cpu');
       await tf.ready();
-      return { name: 'cpu', adapter: 'JavaScript (CPU)', software: true, fallbacks };
+      return { name: 'cpu', adapter: 'JavaScript (CPU)', software: true, fallbacks, ...requested };
     } catch (err) {
-      fallbacks.push(`${name}: ${err instanceof Error ? err.message : String(err)}`);
+      fallbacks.push(`${name}: ${reason(err)}`);
     }
   }
-  throw new Error(`no tfjs backend could start: ${fallbacks.join('; ')}`);
+  throw new Error(`no tfjs backend could start${prefer && !opts.fallback ? ` (asked for ${prefer})` : ''}: ${fallbacks.join('; ')}`);
 }

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createParams, disposeParams, expectedEncoderShapes, forward, makeConfig, segLoss, trainableVars, type ModelConfig } from '../model/index.ts';
 import { makeRng } from '../weights/inflate/index.ts';
 import type { EncoderSpec, StateDict } from '../weights/types.ts';
-import type { TrainBackend as BackendName } from './backend.ts';
+import { isBackendName, BACKEND_NAMES, type BackendName } from './backend.ts';
 import { makeAdamW } from './optim/adamw.ts';
 
 export interface SelfCheckResult {
@@ -200,8 +200,6 @@ export function compareSteps(ref: StepOutcome, got: StepOutcome): Pick<SelfCheck
   return { ok: failures.length === 0, diffs: { logits, loss, grads, params }, worst, failures };
 }
 
-const BACKENDS: readonly string[] = ['webgpu', 'wasm', 'webgl', 'cpu'];
-
 /**
  * Runs the micro step on the active backend (or `opts.backend`) and on cpu and compares them; also cpu vs cpu
  * (diffs 0). The active backend is restored afterwards and tf.memory().numTensors is unchanged.
@@ -211,17 +209,17 @@ export async function selfCheck(opts: SelfCheckOptions = {}): Promise<SelfCheckR
   await tf.ready();
   const original = tf.getBackend();
   const backend = opts.backend ?? original;
-  if (!BACKENDS.includes(backend)) throw new Error(`selfCheck: backend '${backend}' is not one InflateSeg trains on (${BACKENDS.join(', ')})`);
+  if (!isBackendName(backend)) throw new Error(`selfCheck: backend '${backend}' is not one InflateSeg trains on (${BACKEND_NAMES.join(', ')})`);
   const model = opts.model ?? microCheckModel();
   try {
     // NOTE: AdamW's first step is ≈ lr·sign(g). A gradient that is zero in exact arithmetic (the key bias: softmax
     // ignores a shift of the scores) is float noise of either sign, so each backend's own update could differ by up to
     // lr there. Gradients are compared above; the optimiser is compared on the same (cpu) gradients.
     const ref = await runStep('cpu', model);
-    const got = await runStep(backend as BackendName, model, ref.grads);
+    const got = await runStep(backend, model, ref.grads);
     opts.tamper?.(got);
     const verdict = compareSteps(ref, got);
-    return { backend: backend as BackendName, ...verdict, tolerances: { ...TOLERANCES }, stepMs: { backend: got.ms, cpu: ref.ms }, ms: performance.now() - t0 };
+    return { backend, ...verdict, tolerances: { ...TOLERANCES }, stepMs: { backend: got.ms, cpu: ref.ms }, ms: performance.now() - t0 };
   } finally {
     if (tf.getBackend() !== original) await tf.setBackend(original);
   }

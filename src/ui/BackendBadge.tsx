@@ -1,13 +1,32 @@
-// Header badge: what training runs on (WebGPU adapter, WebGL, or CPU), probed in the training worker when idle, and
-// the backend self-check (Check: one micro training step here and on the CPU, compared) with its verdict.
+// Header badge: what training runs on (WebGPU adapter, WebAssembly, WebGL or CPU) and why (its title), probed in the
+// training worker when idle, and the backend self-check (Check: one micro training step here and on the CPU,
+// compared) with its verdict.
 import { useEffect } from 'react';
-import type { TrainBackend } from '../train/backend.ts';
+import { BACKEND_LABEL as LABEL } from '../core/backends.ts';
+import type { BackendInfo } from '../train/backend.ts';
 import type { SelfCheckResult } from '../train/selfcheck.ts';
 import { useStore, type AppState } from '../store/store.ts';
 import { checkBackend, probeBackend } from '../store/train.ts';
 import './backend-check.css';
 
-const LABEL: Record<TrainBackend, string> = { webgpu: 'WebGPU', wasm: 'WebAssembly', webgl: 'WebGL', cpu: 'CPU' };
+/** The badge's text, e.g. 'WebGPU · nvidia …', 'WebAssembly (CPU, SIMD, 1 thread)', 'CPU · JavaScript (CPU)'. */
+export function badgeText(b: BackendInfo): string {
+  if (b.name === 'wasm') return `WebAssembly (${b.adapter})`;
+  return `${LABEL[b.name]} · ${b.adapter}${b.software && b.name !== 'cpu' ? ' (software, slow)' : ''}`;
+}
+
+/** The badge's tooltip: what runs the work, why earlier backends were skipped, and how to choose another. */
+export function badgeTitle(b: BackendInfo): string {
+  const what = b.name === 'wasm' ? 'Training runs on the CPU through WebAssembly (XNNPACK).'
+    : b.name === 'cpu' ? 'Training runs on the CPU in plain JavaScript (slow).'
+      : `Training runs on ${LABEL[b.name]}: ${b.adapter}.`;
+  const forced = b.requested
+    ? b.requested === b.name ? `${LABEL[b.name]} was chosen in Training → More settings → Backend (or ?backend=).` : `${LABEL[b.requested]} was asked for but could not start.`
+    : 'Chosen automatically: a hardware WebGPU adapter, else WebAssembly, else WebGL, else CPU.';
+  const limits = b.limits ? `max buffer ${(b.limits.maxBufferSize / 2 ** 20).toFixed(0)} MiB` : '';
+  const skipped = b.fallbacks.map((f) => `skipped ${f}`);
+  return [what, forced, limits, ...skipped].filter(Boolean).join('\n');
+}
 
 /** 3e-6 style: one significant digit; 0 and NaN as such. */
 const sci = (v: number): string => (v === 0 ? '0' : Number.isFinite(v) ? v.toExponential(0) : String(v));
@@ -48,14 +67,13 @@ export function BackendBadge() {
     const idle = (globalThis as { requestIdleCallback?: (f: () => void) => number }).requestIdleCallback ?? ((f: () => void) => setTimeout(f, 500));
     idle(() => probeBackend());
   }, []);
-  if (!b) return <span className="backend" data-testid="backend">checking GPU…</span>;
-  const title = [b.adapter, b.limits ? `max buffer ${(b.limits.maxBufferSize / 2 ** 20).toFixed(0)} MiB` : '', ...b.fallbacks].filter(Boolean).join('\n');
+  if (!b) return <span className="backend" data-testid="backend">checking backend…</span>;
   const training = runState === 'running' || runState === 'paused' || runState === 'starting';
   const running = check.status === 'running';
   return (
     <span className="backend-group">
-      <span className={`backend ${b.software ? 'software' : ''}`} data-testid="backend" title={title}>
-        {b.name === 'webgpu' ? 'WebGPU' : b.name === 'webgl' ? 'WebGL (WebGPU not available)' : 'CPU (no GPU backend available)'} · {b.adapter}{b.software ? ' (software, slow)' : ''}
+      <span className={`backend ${b.software ? 'software' : ''}`} data-testid="backend" data-backend={b.name} title={badgeTitle(b)}>
+        {badgeText(b)}
       </span>
       <button
         type="button"

@@ -1,7 +1,7 @@
 // Typed messages between the main thread and the training worker: start / pause / resume / stop / evaluate /
 // load and export a checkpoint / self-check, and the events a run produces (backend, steps, validation, slice
 // previews, state, evaluation, checkpoint).
-import type { BackendInfo, TrainBackend } from '../train/backend.ts';
+import type { BackendInfo, BackendName } from '../train/backend.ts';
 import type { CheckpointMeta } from '../weights/checkpoint.ts';
 import type { SelfCheckResult } from '../train/selfcheck.ts';
 import type { EncoderSpec, InflateOptions } from '../weights/types.ts';
@@ -31,7 +31,8 @@ export interface TrainConfig {
   clip: number;
   /** Layer-wise learning-rate decay (1 = off). */
   layerDecay: number;
-  backend?: TrainBackend;
+  /** The backend to train on; absent: the automatic choice (src/train/backend.ts AUTO_ORDER). */
+  backend?: BackendName;
   /** Channels of the decoder's feature maps (default 64; 16 for micro encoders). */
   decoderWidth?: number;
   /** Segmentation head: 'unetr' (default, light) or 'uper' (UPerNet, as in the paper). */
@@ -82,14 +83,14 @@ export interface EncoderData {
 }
 
 export type TrainRequest =
-  | { type: 'probe'; backend?: TrainBackend }
+  | { type: 'probe'; backend?: BackendName }
   | { type: 'start'; from: RunStart; cases: CaseData[]; numClasses: number; config: TrainConfig; labels: RunLabels }
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'stop' }
   | { type: 'evaluate'; cases: CaseData[] }
   /** Makes a checkpoint file the worker's current model (to evaluate it, or continue training it). */
-  | { type: 'load'; file: string; bytes: Uint8Array }
+  | { type: 'load'; file: string; bytes: Uint8Array; /** The page's backend choice (absent: automatic), used when no backend was chosen yet. */ backend?: BackendName }
   /** Writes the current model as a checkpoint; with the optimiser state when asked (to resume exactly). */
   | { type: 'export'; optimizer: boolean }
   /** Runs one seeded micro training step on the chosen backend and on cpu, and compares them. */

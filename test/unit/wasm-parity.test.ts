@@ -10,13 +10,12 @@ import { MICRO_SPEC, compareSteps, microCheckModel, microEncoderState, runStep, 
 import { microSetup } from '../support/microRun.ts';
 import type { TrainConfig, TrainEvent } from '../../src/workers/train.protocol.ts';
 
-// NOTE: selfCheck() itself accepts only BackendName (webgpu, webgl, cpu) for now; runStep + compareSteps are its parts.
-const WASM = 'wasm' as BackendName;
+const WASM: BackendName = 'wasm';
 
 beforeAll(async () => {
   const info = await chooseBackend('wasm');
   expect(info.name).toBe('wasm');
-  expect(info.adapter).toMatch(/WebAssembly/);
+  expect(info.adapter).toMatch(/^CPU, (no )?SIMD, \d+ threads?$/);
 });
 afterAll(async () => {
   await tf.setBackend('cpu');
@@ -51,9 +50,9 @@ describe('wasm backend vs cpu', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('chooseBackend: wasm ahead of WebGL and cpu with preferWasmOverSoftwareGpu (here: no WebGPU adapter in Node)', async () => {
+  it('chooseBackend: wasm ahead of WebGL and cpu (here: no WebGPU adapter in Node)', async () => {
     const gpu = (globalThis.navigator as { gpu?: unknown } | undefined)?.gpu;
-    const info = await chooseBackend(undefined, { preferWasmOverSoftwareGpu: true });
+    const info = await chooseBackend();
     expect(info.name).toBe(gpu ? 'webgpu' : 'wasm');
     if (!gpu) expect(info.fallbacks.join(' ')).toMatch(/webgpu: no adapter/);
     await tf.setBackend('wasm');
