@@ -1,7 +1,8 @@
-// The `inflateseg` command line: dispatches train / eval / inflate, turns Ctrl-C into a clean stop, and maps
+// The `inflateseg` command line: dispatches train / eval / inflate / bench, turns Ctrl-C into a clean stop, and maps
 // outcomes to exit statuses (0 done, 1 failed, 2 bad usage, 130 interrupted). Commands live beside this file and
 // run the app's own core (src/train, src/workers' jobs, src/data, src/nifti, src/weights).
 import { UsageError } from './args.ts';
+import { bench, BENCH } from './bench.ts';
 import { Interrupted, VERSION, type Io } from './common.ts';
 import { evaluate, EVAL } from './eval.ts';
 import { inflateCommand, INFLATE } from './inflate.ts';
@@ -11,6 +12,7 @@ const COMMANDS = {
   train: { spec: TRAIN, run: train },
   eval: { spec: EVAL, run: evaluate },
   inflate: { spec: INFLATE, run: inflateCommand },
+  bench: { spec: BENCH, run: bench },
 } as const;
 
 export const USAGE = `inflateseg ${VERSION} — fine-tune inflated 2D ViTs for 3D medical image segmentation (the InflateSeg engine)

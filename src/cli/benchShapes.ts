@@ -1,0 +1,63 @@
+// The shapes the training-step benchmark runs (`inflateseg bench`, bench/train.ts): named encoder sizes generated on
+// the spot (timm layout, timm's initialisation from a seed), their model config and counted FLOPs. No tfjs here.
+import { makeConfig, type DecoderKind, type ModelConfig } from '../model/config.ts';
+import { inflate } from '../weights/inflate/index.ts';
+import { MICRO_VIT, microSpec, microState, type MicroSize } from '../weights/micro.ts';
+import { trainStepFlops, type StepFlops } from '../weights/flops.ts';
+import type { EncoderSpec, InflationStrategy, StateDict } from '../weights/types.ts';
+
+/** Encoder sizes the benchmark generates: the built-in micro ViT and timm's ViT-Ti/S/B/16 (224 px, 14×14 grid). */
+export const BENCH_ENCODERS = {
+  micro: MICRO_VIT,
+  vit_tiny: { embedDim: 192, depth: 12, numHeads: 3, patchSize: 16, grid: 14 },
+  vit_small: { embedDim: 384, depth: 12, numHeads: 6, patchSize: 16, grid: 14 },
+  vit_base: { embedDim: 768, depth: 12, numHeads: 12, patchSize: 16, grid: 14 },
+} as const satisfies Record<string, MicroSize>;
+export type BenchEncoder = keyof typeof BENCH_ENCODERS;
+export const BENCH_ENCODER_NAMES = Object.keys(BENCH_ENCODERS) as BenchEncoder[];
+
+export interface StepShape {
+  encoder: BenchEncoder;
+  decoder: DecoderKind;
+  /** Decoder width (default as a TrainingRun: 16 for encoders with D < 64, else 64). */
+  decoderWidth?: number;
+  size: number;
+  /** Slices per window (1 with strategy '2d'). */
+  T: number;
+  strategy: InflationStrategy;
+  batch: number;
+  /** Output classes (default 8: Colin27's lobes and background). */
+  numClasses?: number;
+}
+
+/** The 2D encoder of `name`, generated (timm init from seed 0), then inflated for the shape (1 input channel). */
+export function generatedEncoder(shape: Pick<StepShape, 'encoder' | 'size' | 'T' | 'strategy'>): { spec: EncoderSpec; state: StateDict; notes: string[] } {
+  const size = BENCH_ENCODERS[shape.encoder];
+  const r = inflate(microState(size, 0), microSpec(size), { strategy: shape.strategy, T: shape.strategy === '2d' ? 1 : shape.T, inChans: 1, imgSize: shape.size, seed: 0 });
+  return { spec: r.spec, state: r.state, notes: r.notes };
+}
+
+/** The model config of a shape (as TrainingRun makes it from an encoder). */
+export function benchConfig(shape: StepShape, spec: EncoderSpec): ModelConfig {
+  return makeConfig({
+    encoder: spec, numClasses: shape.numClasses ?? 8, T: shape.strategy === '2d' ? 1 : shape.T, inChans: 1, imgSize: shape.size,
+    decoder: shape.decoder, decoderWidth: shape.decoderWidth ?? (spec.embedDim < 64 ? 16 : 64),
+  });
+}
+
+/** Counted FLOPs of one training step of the shape (src/weights/flops.ts), without building anything. */
+export function shapeFlops(shape: StepShape): StepFlops {
+  const size = BENCH_ENCODERS[shape.encoder];
+  const spec = microSpec(size);
+  const T = shape.strategy === '2d' ? 1 : shape.T;
+  const width = shape.decoderWidth ?? (size.embedDim < 64 ? 16 : 64);
+  return trainStepFlops(spec, { kind: shape.decoder, width, numClasses: shape.numClasses ?? 8 }, shape.size, 1, T, shape.batch);
+}
+
+/** '66.5 MiB' */
+export const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+
+/** 'flat' or 'grew by 3 tensors / 0.1 MiB' from step 1 to the last. */
+export function growthText(g: { numTensors: number; numBytes: number }): string {
+  return g.numTensors === 0 && g.numBytes === 0 ? 'flat' : `grew by ${g.numTensors} tensors / ${mib(g.numBytes)}`;
+}
