@@ -1,6 +1,8 @@
 // Training slice actions: probe and check the backend, start / pause / resume / stop / continue a run, evaluate,
 // export and import model checkpoints, and record the worker's events.
 import { TrainClient } from '../workers/trainClient.ts';
+import { BACKEND_LABEL, type BackendName } from '../core/backends.ts';
+import type { BackendInfo } from '../train/backend.ts';
 import type { CaseData, CheckpointSummary, RunLabels, TrainConfig, TrainEvent } from '../workers/train.protocol.ts';
 import { getState, setState, type AppState, type CaseEntry } from './store.ts';
 import { notify } from './actions.ts';
@@ -25,7 +27,10 @@ let loadWaiters: Array<{ resolve: (s: CheckpointSummary) => void; reject: (e: Er
 function onEvent(e: TrainEvent) {
   const run = getState().run;
   switch (e.type) {
-    case 'backend': setState({ backend: e.info }); break;
+    case 'backend':
+      setState({ backend: e.info });
+      sayFallback(e.info);
+      break;
     case 'state':
       patchRun({ state: e.state, message: e.message });
       if (e.state === 'failed' && e.message) notify('error', e.message);
@@ -73,9 +78,31 @@ function onEvent(e: TrainEvent) {
   }
 }
 
-/** Asks the training worker which backend it can use (WebGPU, else WebGL, else cpu) and shows it. */
+/** The last forced-backend fallback told, so that each run's start does not repeat the notice. */
+let toldFallback = '';
+
+/** A notice when the chosen backend could not start: which one, why, and what the work runs on instead. */
+function sayFallback(info: BackendInfo) {
+  const key = info.requested && info.requested !== info.name ? `${info.requested}>${info.name}` : '';
+  if (key && key !== toldFallback) {
+    const why = info.fallbacks[0]?.replace(/^\w+: /, '') ?? 'no reason given';
+    notify('warning', `${BACKEND_LABEL[info.requested!]} could not start (${why}); training uses ${BACKEND_LABEL[info.name]} instead.`);
+  }
+  toldFallback = key;
+}
+
+/** Asks the training worker which backend it can use (the chosen one, else the automatic order) and shows it. */
 export function probeBackend() {
-  train().send({ type: 'probe' });
+  train().send({ type: 'probe', backend: getState().trainConfig.backend });
+}
+
+/**
+ * Chooses the backend to train on (undefined: automatic) and probes it at once: the badge shows what started, and a
+ * notice says so when it could not. The last self-check was of the other backend, so its verdict is cleared.
+ */
+export function chooseTrainBackend(backend: BackendName | undefined) {
+  setState((s) => ({ trainConfig: { ...s.trainConfig, backend }, backend: null, backendCheck: { status: 'idle' } }));
+  probeBackend();
 }
 
 export function setTrainConfig(patch: Partial<TrainConfig>) {
@@ -183,7 +210,7 @@ export function exportCheckpoint(optimizer: boolean): Promise<{ name: string; by
 function loadCheckpointBytes(name: string, bytes: Uint8Array): Promise<CheckpointSummary> {
   return new Promise((resolve, reject) => {
     loadWaiters.push({ resolve, reject });
-    train().send({ type: 'load', file: name, bytes }, [bytes.buffer as ArrayBuffer]);
+    train().send({ type: 'load', file: name, bytes, backend: getState().trainConfig.backend }, [bytes.buffer as ArrayBuffer]);
   });
 }
 

@@ -2,7 +2,8 @@
 // live loss, learning-rate and validation Dice curves, the latest slice prediction, and evaluation results.
 import { useEffect, useRef } from 'react';
 import { useStore } from '../store/store.ts';
-import { evaluateValidation, modelStep, pauseTraining, predictionFile, resumeTraining, setTrainConfig, startTraining, stopTraining } from '../store/train.ts';
+import { chooseTrainBackend, evaluateValidation, modelStep, pauseTraining, predictionFile, resumeTraining, setTrainConfig, startTraining, stopTraining } from '../store/train.ts';
+import { BACKEND_LABEL, BACKEND_NAMES, parseBackend } from '../core/backends.ts';
 import { CheckpointControls } from './CheckpointControls.tsx';
 import { NumberField } from './NumberField.tsx';
 import { downloadBytes } from './download.ts';
@@ -47,6 +48,7 @@ export function TrainingPanel() {
   useSpaceToggle(useRef(() => toggleRef.current()).current);
   const numClasses = run.validations[0]?.dice.length ?? 0;
   const hasModel = useStore((s) => modelStep(s) !== null);
+  const checking = useStore((s) => s.backendCheck.status === 'running');
 
   return (
     <section className="panel training-panel" aria-label="Training">
@@ -93,6 +95,12 @@ export function TrainingPanel() {
           </label>
           <label className="check-inline" title="Leave the background class out of the Dice part of the loss"><span>Ignore background</span>
             <input type="checkbox" checked={cfg.ignoreBackground} disabled={active} onChange={(e) => setTrainConfig({ ignoreBackground: e.target.checked })} data-testid="cfg-ignore-bg" />
+          </label>
+          <label title="What training runs on. Auto: a hardware WebGPU adapter, else WebAssembly on the CPU (faster than a software WebGPU adapter), else WebGL, else plain JavaScript. Also ?backend= in the address."><span>Backend</span>
+            <select value={cfg.backend ?? 'auto'} disabled={active || checking} onChange={(e) => chooseTrainBackend(parseBackend(e.target.value) ?? undefined)} data-testid="cfg-backend">
+              <option value="auto">Auto</option>
+              {BACKEND_NAMES.map((b) => <option key={b} value={b}>{BACKEND_LABEL[b]}</option>)}
+            </select>
           </label>
         </div>
       </details>

@@ -22,11 +22,11 @@ self.onmessage = async (ev: MessageEvent<TrainRequest>) => {
   try {
     switch (msg.type) {
       case 'probe':
-        post({ type: 'backend', info: await chooseBackend(msg.backend) });
+        post({ type: 'backend', info: await chooseBackend(msg.backend, { fallback: true }) });
         break;
       case 'start': {
         if (busy()) throw new Error('a run is already in progress; stop it first');
-        post({ type: 'backend', info: await chooseBackend(msg.config.backend) });
+        post({ type: 'backend', info: await chooseBackend(msg.config.backend, { fallback: true }) });
         let source: ModelSource;
         if (msg.from.kind === 'encoder') source = { kind: 'encoder', encoder: msg.from.encoder };
         else if (run) source = { kind: 'model', checkpoint: await run.checkpoint(true) };
@@ -60,7 +60,8 @@ self.onmessage = async (ev: MessageEvent<TrainRequest>) => {
       case 'load': {
         if (busy()) throw new Error(`${msg.file}: stop the run before loading a checkpoint`);
         const ckpt = await decodeModelCheckpoint(msg.bytes, msg.file);
-        if (!run) post({ type: 'backend', info: await chooseBackend(ckpt.meta.train.backend) });
+        // NOTE: the page's choice, not the checkpoint's: a backend forced where it was trained may not exist here.
+        if (!run) post({ type: 'backend', info: await chooseBackend(msg.backend, { fallback: true }) });
         const next = new TrainingRun({ kind: 'model', checkpoint: ckpt }, [], ckpt.meta.config.numClasses, ckpt.meta.train,
           { classNames: ckpt.meta.classNames, source: ckpt.meta.source, appVersion: ckpt.meta.appVersion }, emit);
         run?.dispose();

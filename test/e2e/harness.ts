@@ -3,6 +3,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { preview, type PreviewServer } from 'vite';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+import type { BackendName } from '../../src/core/backends.ts';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const ARTIFACTS = path.join(ROOT, 'test-results');
@@ -56,13 +57,24 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   };
 }
 
-/** Opens the app; collects page errors so a test can assert there were none. */
-export async function openApp(h: Harness, query = ''): Promise<{ page: Page; errors: string[] }> {
+export interface OpenOptions {
+  /**
+   * Forces the training backend (?backend=): tests that exercise WebGPU on purpose say so, since the automatic choice
+   * skips a software adapter (SwiftShader here) for WebAssembly.
+   */
+  backend?: BackendName;
+}
+
+/** Opens the app at `query` ('?sample=none'); collects page errors so a test can assert there were none. */
+export async function openApp(h: Harness, query = '', opts: OpenOptions = {}): Promise<{ page: Page; errors: string[] }> {
   const page = await h.browser.newPage({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  await page.goto(h.url + query);
+  const params = new URLSearchParams(query);
+  if (opts.backend) params.set('backend', opts.backend);
+  const search = params.toString();
+  await page.goto(h.url + (search ? `?${search}` : ''));
   return { page, errors };
 }
 
