@@ -1,7 +1,7 @@
 // The CLI's tfjs backend: WebGPU through Dawn (the `webgpu` package) over a Vulkan driver — the system's when a GPU
 // device node exists, else a software one (Chromium's SwiftShader, else Mesa lavapipe) — then the app's own
-// chooseBackend (src/train/backend.ts), which registers tfjs's WebGPU backend once navigator.gpu exists and falls
-// back to the cpu backend.
+// chooseBackend (src/train/backend.ts): a hardware adapter is used, a software one is skipped for tfjs's wasm backend
+// (the reason in `fallbacks`, printed as the app's badge shows it), and the cpu backend is the last resort.
 import { existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
@@ -68,8 +68,11 @@ export async function installDawn(): Promise<{ icd: string } | { problem: string
 }
 
 /**
- * Starts the backend: `cpu` or `wasm` (tfjs's WebAssembly backend, binaries from node_modules) only when asked; otherwise WebGPU via Dawn, and — unless `webgpu` was asked for —
- * the cpu backend when WebGPU is unavailable. Throws when the asked-for backend cannot start, saying why.
+ * Starts the backend. By default: WebGPU via Dawn on a hardware adapter; else wasm (tfjs's WebAssembly backend,
+ * binaries from node_modules), which is also taken over a software Vulkan driver (SwiftShader, lavapipe: 10–100×
+ * slower than wasm, bench/RESULTS.md); else cpu. Why WebGPU was passed over is in `fallbacks`. `cpu` or `wasm` start
+ * only that backend; `webgpu` forces Dawn, software driver or not. Throws when the asked-for backend cannot start,
+ * saying why.
  */
 export async function startBackend(prefer?: CliBackend): Promise<BackendInfo & { icd?: string }> {
   // NOTE: production mode only silences tfjs's console advice (the cpu backend's 'install tfjs-node' banner).
@@ -78,8 +81,7 @@ export async function startBackend(prefer?: CliBackend): Promise<BackendInfo & {
   const dawn = await installDawn();
   if ('problem' in dawn) {
     if (prefer === 'webgpu') throw new Error(`--backend webgpu: ${dawn.problem}`);
-    const info = await chooseBackend('cpu');
-    return { ...info, fallbacks: [`webgpu: ${dawn.problem}`, ...info.fallbacks] };
+    return chooseBackend(undefined, { unavailable: { webgpu: dawn.problem } });
   }
   if (prefer === 'webgpu') {
     try {

@@ -108,6 +108,19 @@ describe('inflateseg train / eval (child process)', () => {
     expect(ckpt.meta.history.steps.every((s) => Number.isFinite(s.loss))).toBe(true);
   }, 90_000);
 
+  it('with no --backend: WebGPU only on a hardware adapter; otherwise wasm, with the reason WebGPU was skipped', async () => {
+    const t = await cli(['train', IMAGE, LABEL, ...QUICK, '--steps', '1', '--out', out('auto')]);
+    expect(t.code, t.stderr).toBe(0);
+    const [, name, adapter] = /backend: (\w+) — (.+)/.exec(t.stderr) ?? [];
+    if (name === 'webgpu') {
+      expect(adapter).not.toMatch(/software/); // a GPU on this machine
+    } else {
+      expect(t.stderr).toMatch(/backend: wasm — CPU, (no )?SIMD, \d+ threads?\n/);
+      // A software Vulkan driver (SwiftShader here) is found and passed over; without one Dawn has no adapter at all.
+      expect(t.stderr).toMatch(haveVulkan ? /\n {2}skipped webgpu: software adapter \(.+\); WebAssembly is faster here\n/ : /\n {2}skipped webgpu: /);
+    }
+  }, 90_000);
+
   it('bad flags, a missing file and mismatched grids: a message naming them, a non-zero exit, nothing written', async () => {
     const bad = path.join(tmp, 'mismatch');
     mkdirSync(bad);
