@@ -6,6 +6,7 @@ import { evaluateVolume } from '../train/evaluate.ts';
 import { selfCheck } from '../train/selfcheck.ts';
 import { checkpointName, decodeModelCheckpoint, encodeModelCheckpoint } from '../weights/checkpoint.ts';
 import type { RunState, TrainEvent, TrainRequest } from './train.protocol.ts';
+import { inOrder } from './inOrder.ts';
 
 const post = (e: TrainEvent, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(e, transfer);
 /** The worker's current model: the run being trained, the last one, or one loaded from a checkpoint. */
@@ -17,8 +18,7 @@ const emit = (e: TrainEvent, t?: Transferable[]) => {
   post(e, t);
 };
 
-self.onmessage = async (ev: MessageEvent<TrainRequest>) => {
-  const msg = ev.data;
+async function handle(msg: TrainRequest): Promise<void> {
   try {
     switch (msg.type) {
       case 'probe':
@@ -87,4 +87,15 @@ self.onmessage = async (ev: MessageEvent<TrainRequest>) => {
   } catch (err) {
     post({ type: 'error', message: err instanceof Error ? err.message : String(err) });
   }
-};
+}
+
+/**
+ * One request at a time, in arrival order (a run goes on in the background between requests).
+ * NOTE: handlers await (backend start, checkpoint decoding, GPU reads). When they overlapped, two of them could
+ * choose the backend at once (the badge's 'probe' and the 'load' of a Resume clicked right after a reload):
+ * tf.setBackend('webgpu') called again before the first call's device was ready makes that first call return false,
+ * so it fell back to webgl while the second finished on webgpu, leaving tfjs with kernels looked up for 'webgl' but
+ * run on the WebGPU backend: every Evaluate then failed ("Cannot read properties of undefined (reading 'get')").
+ */
+const handleInOrder = inOrder(handle, (err) => post({ type: 'error', message: String(err) }));
+self.onmessage = (ev: MessageEvent<TrainRequest>) => void handleInOrder(ev.data);
