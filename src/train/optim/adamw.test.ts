@@ -67,9 +67,9 @@ function makeParams(): Map<string, tf.Variable> {
 
 const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => Math.max(...Array.from(a, (x, i) => Math.abs(x - b[i])));
 
-async function runThree(clip: boolean) {
+async function runThree(clip: boolean, fused = true) {
   const params = makeParams();
-  const opt = makeAdamW({ maxGradNorm: clip ? 1.0 : null, lrMultipliers: new Map([['decode_head.conv_seg.weight', 0.5]]) });
+  const opt = makeAdamW({ fused, maxGradNorm: clip ? 1.0 : null, lrMultipliers: new Map([['decode_head.conv_seg.weight', 0.5]]) });
   const norms: number[] = [];
   for (let t = 0; t < 3; t++) {
     const grads = new Map(NAMES.map((n, k) => [n, tf.tensor(grad(k, t, clip ? 3 : 1), SHAPES[n])]));
@@ -81,9 +81,10 @@ async function runThree(clip: boolean) {
 }
 
 describe('AdamW against torch.optim.AdamW', () => {
-  for (const clip of [false, true]) {
-    it(`matches three steps ${clip ? 'with' : 'without'} clipping (max |Δ| ≤ 1e-6)`, async () => {
-      const { params, opt, norms } = await runThree(clip);
+  // fused: one kernel on cpu (src/train/optim/fused.ts); per-tensor ops otherwise (what GPU backends run).
+  for (const [clip, fused] of [[false, true], [true, true], [false, false], [true, false]]) {
+    it(`matches three steps ${clip ? 'with' : 'without'} clipping (max |Δ| ≤ 1e-6; ${fused ? 'fused kernel' : 'per-tensor ops'})`, async () => {
+      const { params, opt, norms } = await runThree(clip, fused);
       const ref = clip ? TORCH.clip : TORCH.noclip;
       const state = await opt.getState();
       expect(state.step).toBe(3);

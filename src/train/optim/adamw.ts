@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { HostTensor } from '../../core/types.ts';
 import { clipByGlobalNorm, globalNorm } from './clip.ts';
+import { fusedAdamW, hasFusedAdamW, type ParamCoeffs } from './fused.ts';
 import { defaultDecay } from './groups.ts';
 import { scheduleAt, type Schedule } from './schedule.ts';
 
@@ -19,6 +20,13 @@ export interface AdamWConfig {
   lrMultipliers?: ReadonlyMap<string, number>;
   /** Clip gradients to this global L2 norm before the update (METHOD: 1.0); null: no clipping. */
   maxGradNorm?: number | null;
+  /**
+   * Where the backend has it (cpu, wasm: src/train/optim/fused.ts), update every parameter in one kernel (default);
+   * false: per-tensor tfjs ops, ~15 kernels a parameter (what other backends always run). Both give the same
+   * float32 results, except that the fused kernel sums the gradient norm in float64 (clipped gradients may then
+   * differ in the last bit).
+   */
+  fused?: boolean;
 }
 
 /** Optimizer state for a checkpoint: float32 host tensors `optim.m.<name>`, `optim.v.<name>`, `optim.step.<name>` ([]). */
@@ -91,6 +99,33 @@ export function makeAdamW(cfg: AdamWConfig = {}): AdamW {
         if (!p) throw new Error(`AdamW.step: gradient for ${name}, which is not among the ${params.size} parameters.`);
         if (!sameShape(p.shape, g.shape)) throw new Error(`AdamW.step: gradient of ${name} has shape [${g.shape}], the parameter [${p.shape}].`);
         if (p.dtype !== 'float32') throw new Error(`AdamW.step: ${name} is ${p.dtype}, expected float32.`);
+        if (g.dtype !== 'float32') throw new Error(`AdamW.step: the gradient of ${name} is ${g.dtype}, expected float32.`);
+      }
+      const coeffsOf = (name: string, t: number): ParamCoeffs => {
+        const lrP = lrNow * (cfg.lrMultipliers?.get(name) ?? 1);
+        const wd = decay(name) ? weightDecay : 0;
+        return { decayFactor: 1 - lrP * wd, stepSize: lrP / (1 - beta1 ** t), sqrtBc2: Math.sqrt(1 - beta2 ** t) };
+      };
+      if (cfg.fused !== false && hasFusedAdamW()) {
+        // One kernel: norm, clipping and every update (src/train/optim/fused.ts).
+        tf.tidy(() => {
+          const names = [...grads.keys()];
+          const slotsNow = names.map((name) => slotFor(name, params.get(name)!));
+          for (const s of slotsNow) s.t += 1;
+          const out = fusedAdamW({
+            p: names.map((name) => params.get(name)!), g: names.map((name) => grads.get(name)!),
+            m: slotsNow.map((s) => s.m), v: slotsNow.map((s) => s.v), coeffs: names.map((name, i) => coeffsOf(name, slotsNow[i].t)),
+            beta1, beta2, eps, maxGradNorm,
+          });
+          lastNorm.assign(out.norm);
+          names.forEach((name, i) => {
+            slotsNow[i].m.assign(out.m[i]);
+            slotsNow[i].v.assign(out.v[i]);
+            params.get(name)!.assign(out.p[i]);
+          });
+        });
+        steps += 1;
+        return;
       }
       tf.tidy(() => {
         // 1. global norm, and clipping
@@ -106,18 +141,14 @@ export function makeAdamW(cfg: AdamWConfig = {}): AdamW {
           const p = params.get(name)!;
           const s = slotFor(name, p);
           s.t += 1;
-          const lrP = lrNow * (cfg.lrMultipliers?.get(name) ?? 1);
-          const wd = decay(name) ? weightDecay : 0;
-          let next: tf.Tensor = wd !== 0 ? tf.mul(p, 1 - lrP * wd) : p;
+          const k = coeffsOf(name, s.t);
+          const next: tf.Tensor = k.decayFactor !== 1 ? tf.mul(p, k.decayFactor) : p;
           const m = tf.add(tf.mul(s.m, beta1), tf.mul(grad, 1 - beta1));
           const v = tf.add(tf.mul(s.v, beta2), tf.mul(tf.square(grad), 1 - beta2));
-          const bc1 = 1 - beta1 ** s.t;
-          const bc2 = 1 - beta2 ** s.t;
-          const denom = tf.add(tf.div(tf.sqrt(v), Math.sqrt(bc2)), eps);
-          next = tf.sub(next, tf.mul(tf.div(m, denom), lrP / bc1));
+          const denom = tf.add(tf.div(tf.sqrt(v), k.sqrtBc2), eps);
           s.m.assign(m);
           s.v.assign(v);
-          p.assign(next);
+          p.assign(tf.sub(next, tf.mul(tf.div(m, denom), k.stepSize)));
         }
       });
       steps += 1;

@@ -1,0 +1,109 @@
+// A hand-assembled WebAssembly SIMD function (≈ 300 bytes) that applies one AdamW update in place of ~15 tfjs kernels:
+// it imports tfjs-backend-wasm's own memory, so it reads and writes tensors where they lie, without copies.
+
+/**
+ * `adamw(p, g, m, v, pOut, mOut, vOut, bytes, coef, β1, 1−β1, β2, 1−β2, √bc2, eps, decayFactor, stepSize)`:
+ * byte offsets of seven float32 arrays in the imported memory, the byte length to update (a multiple of 16: four
+ * floats a lane group; the caller does the tail), then the float32 constants. For each element, in this order
+ * (every operation rounded to float32, as tfjs's per-tensor kernels round them):
+ *   gc = g·coef;  m' = m·β1 + gc·(1−β1);  v' = v·β2 + (gc·gc)·(1−β2);
+ *   p' = p·decayFactor − (m' / (√v' / √bc2 + eps))·stepSize.
+ * WebAssembly's f32x4 add/sub/mul/div/sqrt are IEEE-754 single precision, correctly rounded: the results equal
+ * scalar float32 arithmetic bit for bit.
+ */
+export type AdamwSimdFn = (
+  p: number, g: number, m: number, v: number, pOut: number, mOut: number, vOut: number, bytes: number,
+  coef: number, beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, sqrtBc2: number, eps: number,
+  decayFactor: number, stepSize: number,
+) => void;
+
+// Opcodes (WebAssembly core 2.0 with fixed-width SIMD).
+const I32 = 0x7f, F32 = 0x7d, V128 = 0x7b;
+const LOCAL_GET = 0x20, LOCAL_SET = 0x21, LOCAL_TEE = 0x22, I32_CONST = 0x41, I32_ADD = 0x6a, I32_LT_U = 0x49, I32_EQZ = 0x45;
+const BLOCK = 0x02, LOOP = 0x03, BR_IF = 0x0d, END = 0x0b, VOID = 0x40;
+/** SIMD instructions: 0xfd, then the opcode as unsigned LEB128. */
+const simd = (op: number): number[] => [0xfd, ...uleb(op)];
+const V128_LOAD = 0x00, V128_STORE = 0x0b, F32X4_SPLAT = 0x13;
+const F32X4_SQRT = 0xe3, F32X4_ADD = 0xe4, F32X4_SUB = 0xe5, F32X4_MUL = 0xe6, F32X4_DIV = 0xe7;
+/** memarg: alignment hint 2^2 (float32 arrays are 4-byte aligned), offset 0. */
+const MEMARG = [2, 0];
+
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) b |= 0x80;
+    out.push(b);
+  } while (n !== 0);
+  return out;
+}
+const str = (s: string): number[] => [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
+const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
+
+/** Parameter (local) indices of the function. */
+const P = 0, G = 1, M = 2, V = 3, PO = 4, MO = 5, VO = 6, BYTES = 7;
+const SCALARS = 9; // coef … stepSize: locals 8 … 16
+const I = 17; // byte index, i32
+const K = 18; // splatted constants: locals 18 … 26 (coef, β1, 1−β1, β2, 1−β2, √bc2, eps, decayFactor, stepSize)
+const [COEF, B1, C1, B2, C2, SB2, EPS, DC, SS] = Array.from({ length: SCALARS }, (_, j) => K + j);
+const GC = 27, MN = 28, VN = 29; // per-iteration vectors
+
+/** Pushes the address `base + i`. */
+const at = (base: number): number[] => [LOCAL_GET, base, LOCAL_GET, I, I32_ADD];
+const get = (l: number): number[] => [LOCAL_GET, l];
+const op = (o: number): number[] => simd(o);
+const load = (base: number): number[] => [...at(base), ...simd(V128_LOAD), ...MEMARG];
+
+function body(): number[] {
+  const code: number[] = [];
+  for (let j = 0; j < SCALARS; j++) code.push(LOCAL_GET, 8 + j, ...simd(F32X4_SPLAT), LOCAL_SET, K + j);
+  code.push(BLOCK, VOID, LOCAL_GET, BYTES, I32_EQZ, BR_IF, 0, LOOP, VOID);
+  // gc = g·coef
+  code.push(...load(G), ...get(COEF), ...op(F32X4_MUL), LOCAL_SET, GC);
+  // m' = m·β1 + gc·(1−β1)
+  code.push(...load(M), ...get(B1), ...op(F32X4_MUL), ...get(GC), ...get(C1), ...op(F32X4_MUL), ...op(F32X4_ADD), LOCAL_SET, MN);
+  // v' = v·β2 + (gc·gc)·(1−β2)
+  code.push(...load(V), ...get(B2), ...op(F32X4_MUL), ...get(GC), ...get(GC), ...op(F32X4_MUL), ...get(C2), ...op(F32X4_MUL), ...op(F32X4_ADD), LOCAL_SET, VN);
+  code.push(...at(MO), ...get(MN), ...simd(V128_STORE), ...MEMARG);
+  code.push(...at(VO), ...get(VN), ...simd(V128_STORE), ...MEMARG);
+  // p' = p·decayFactor − (m' / (√v' / √bc2 + eps))·stepSize
+  code.push(...at(PO), ...load(P), ...get(DC), ...op(F32X4_MUL));
+  code.push(...get(MN), ...get(VN), ...op(F32X4_SQRT), ...get(SB2), ...op(F32X4_DIV), ...get(EPS), ...op(F32X4_ADD), ...op(F32X4_DIV), ...get(SS), ...op(F32X4_MUL));
+  code.push(...op(F32X4_SUB), ...simd(V128_STORE), ...MEMARG);
+  // i += 16; again while i < bytes
+  code.push(LOCAL_GET, I, I32_CONST, 16, I32_ADD, LOCAL_TEE, I, LOCAL_GET, BYTES, I32_LT_U, BR_IF, 0, END, END, END);
+  const locals = [2, 1, I32, 12, V128]; // 1 i32, 12 v128
+  return [...uleb(locals.length + code.length), ...locals, ...code];
+}
+
+/** The module's bytes. `shared`: the memory to import is a shared one (tfjs's threaded wasm build). */
+export function adamwSimdModule(shared: boolean): Uint8Array<ArrayBuffer> {
+  const params = [...Array(BYTES + 1).fill(I32), ...Array(SCALARS).fill(F32)];
+  // NOTE: a shared memory import must state a maximum; 65536 pages (4 GiB) admits any 32-bit memory.
+  const limits = shared ? [0x03, 0, ...uleb(65536)] : [0x00, 0];
+  return new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, [1, 0x60, ...uleb(params.length), ...params, 0]),
+    ...section(2, [1, ...str('env'), ...str('memory'), 0x02, ...limits]),
+    ...section(3, [1, 0]),
+    ...section(7, [1, ...str('adamw'), 0x00, 0]),
+    ...section(10, [1, ...body()]),
+  ]);
+}
+
+/**
+ * The function bound to `memory`, or null where this engine cannot run it (no WebAssembly SIMD, or the module does
+ * not validate): the caller then updates in JavaScript, with the same results.
+ */
+export function instantiateAdamwSimd(memory: WebAssembly.Memory): AdamwSimdFn | null {
+  try {
+    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+    const bytes = adamwSimdModule(shared);
+    if (!WebAssembly.validate(bytes)) return null;
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+    return instance.exports.adamw as AdamwSimdFn;
+  } catch {
+    return null;
+  }
+}
