@@ -1,4 +1,5 @@
-// Training in Chromium on WebGPU (SwiftShader on CI: micro model, a few steps): encoder + labelled case → Train →
+// Training in Chromium on WebGPU, forced with ?backend=webgpu (SwiftShader on CI, which the automatic choice would
+// skip for WebAssembly; micro model, a few steps): encoder + labelled case → Train →
 // live curves and a slice prediction → pause/resume → done → Evaluate gives 3D Dice and HD95 → export the model
 // checkpoint (parsed here) → reload the page → import it by drop → the same evaluation and prediction → continue.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +17,7 @@ afterAll(async () => { await h?.close(); });
 
 describe('training in Chromium (WebGPU)', () => {
   it('trains a micro model for a few steps with live curves, pauses and resumes, then evaluates', async () => {
-    const { page, errors } = await openApp(h, '?sample=itk_kmeans');
+    const { page, errors } = await openApp(h, '?sample=itk_kmeans', { backend: 'webgpu' });
     await page.getByTestId('legend').waitFor();
     await page.getByTestId('opt-T').fill('3');
     await page.getByTestId('opt-size').fill('32');
