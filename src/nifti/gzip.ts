@@ -21,23 +21,70 @@ export function concatChunks(chunks: Uint8Array[], total?: number): Uint8Array {
   return out;
 }
 
-/** Pushes the bytes through a (De)CompressionStream and collects the output. Rejects on a stream error. */
-async function pipeThrough(bytes: Uint8Array, stream: CompressionStream | DecompressionStream): Promise<Uint8Array> {
+/**
+ * The decompressed size a gzip stream announces: ISIZE, the last 4 bytes (little-endian), or 0 when implausible.
+ * NOTE: a hint only. ISIZE is the size of the LAST member modulo 2^32, so a multi-member file or one over 4 GiB
+ * decompresses to more; and deflate expands at most ~1032:1, so a larger claim is a corrupt trailer (0 then,
+ * rather than a huge allocation).
+ */
+export function gunzipSizeHint(bytes: Uint8Array): number {
+  if (bytes.length < 18) return 0;
+  const n = lastUint32(bytes);
+  return n <= bytes.length * 1032 + 1024 ? n : 0;
+}
+
+function lastUint32(bytes: Uint8Array): number {
+  const e = bytes.length;
+  return (bytes[e - 4] | (bytes[e - 3] << 8) | (bytes[e - 2] << 16) | (bytes[e - 1] << 24)) >>> 0;
+}
+
+/**
+ * Collects output chunks into one buffer allocated up front at the expected size (gunzipSizeHint), so the
+ * output is copied once and never held twice; grows (doubling) when the stream yields more than expected.
+ */
+class Collector {
+  private out: Uint8Array;
+  private n = 0;
+  constructor(expected: number) {
+    this.out = new Uint8Array(expected);
+  }
+  push(chunk: Uint8Array): void {
+    if (this.n + chunk.length > this.out.length) {
+      const grown = new Uint8Array(Math.max(this.n + chunk.length, this.out.length * 2, 1 << 16));
+      grown.set(this.out.subarray(0, this.n));
+      this.out = grown;
+    }
+    this.out.set(chunk, this.n);
+    this.n += chunk.length;
+  }
+  /** The bytes collected; exactly the allocated buffer when the hint was right. */
+  result(): Uint8Array {
+    return this.n === this.out.length ? this.out : this.out.slice(0, this.n);
+  }
+}
+
+/**
+ * Pushes the bytes through a (De)CompressionStream and collects the output, into one buffer of the `expected` size
+ * when that is known (> 0). Rejects on a stream error.
+ */
+async function pipeThrough(bytes: Uint8Array, stream: CompressionStream | DecompressionStream, expected = 0): Promise<Uint8Array> {
   const writer = stream.writable.getWriter();
   // The write/close promises reject together with the readable side; the read loop reports the error.
   const written = writer.write(bytes as Uint8Array<ArrayBuffer>).then(() => writer.close());
   written.catch(() => undefined);
   const reader = stream.readable.getReader();
   const chunks: Uint8Array[] = [];
+  const into = expected > 0 ? new Collector(expected) : null;
   let total = 0;
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
-    chunks.push(value);
+    if (into) into.push(value);
+    else chunks.push(value);
     total += value.length;
   }
   await written;
-  return concatChunks(chunks, total);
+  return into ? into.result() : concatChunks(chunks, total);
 }
 
 const CRC_TABLE = (() => {
@@ -63,15 +110,13 @@ export function crc32(bytes: Uint8Array, crc = 0): number {
  * every member's CRC-32 and length against the bytes it produced.
  */
 function gunzipFflate(bytes: Uint8Array): Uint8Array {
-  const chunks: Uint8Array[] = [];
+  const into = new Collector(gunzipSizeHint(bytes));
   const members: { end: number; crc: number; size: number }[] = [];
-  let total = 0;
   let crc = 0;
   let size = 0;
   const g = new Gunzip((chunk) => {
     if (chunk.length === 0) return;
-    chunks.push(chunk);
-    total += chunk.length;
+    into.push(chunk);
     crc = crc32(chunk, crc);
     size += chunk.length;
   });
@@ -91,12 +136,15 @@ function gunzipFflate(bytes: Uint8Array): Uint8Array {
       throw new Error(`gzip stream truncated or corrupt: trailer says ${wantSize} bytes with CRC-32 ${wantCrc.toString(16)}, data gave ${m.size} bytes with CRC-32 ${m.crc.toString(16)}`);
     }
   }
-  return concatChunks(chunks, total);
+  return into.result();
 }
 
 /** A whole-buffer gzip codec a host can supply (e.g. Node's zlib); either half may be left to the default. */
 export interface GzipCodec {
-  /** Decompresses every member of a gzip stream; rejects on corrupt or truncated input. */
+  /**
+   * Decompresses every member of a gzip stream; rejects on corrupt or truncated input. The result should be owned
+   * by the caller (not shared with other data): the NIfTI reader may keep a view into it as the voxel array.
+   */
   gunzip?: (bytes: Uint8Array) => Promise<Uint8Array>;
   /** Compresses as gzip; `level` 0–9 when given. */
   gzip?: (bytes: Uint8Array, level?: number) => Promise<Uint8Array>;
@@ -117,7 +165,7 @@ export function setGzipCodec(c: GzipCodec | null): void {
 export async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
   if (!isGzip(bytes)) throw new Error('not a gzip stream (no 1f 8b magic)');
   if (codec.gunzip) return codec.gunzip(bytes);
-  if (typeof DecompressionStream === 'function') return pipeThrough(bytes, new DecompressionStream('gzip'));
+  if (typeof DecompressionStream === 'function') return pipeThrough(bytes, new DecompressionStream('gzip'), gunzipSizeHint(bytes));
   return gunzipFflate(bytes);
 }
 
