@@ -1,8 +1,9 @@
 // Voxel-axis orientation: nibabel's io_orientation / aff2axcodes, and toCanonical, which reorders and flips
 // voxel axes to the closest RAS+ layout exactly as nibabel's as_closest_canonical does (data and affine).
-import { allocVoxels, dtypeOf, type Mat4, type Vec3 } from '../core/types.ts';
+import type { Mat4, Vec3 } from '../core/types.ts';
 import { columnNorms, matmul4, mat4 } from './affine.ts';
 import { NiftiError } from './errors.ts';
+import { reorderCopy, reorderInPlace, type AxisMap } from './reorder.ts';
 import type { Volume } from './types.ts';
 
 /** For each voxel axis: [world output axis 0=x 1=y 2=z, +1 or −1]; [NaN, NaN] for an axis with no direction. */
@@ -97,12 +98,22 @@ function isIdentity(ornt: Orientation): boolean {
   return ornt.every(([ax, flip], i) => ax === i && flip === 1);
 }
 
+/** Options of toCanonical. */
+export interface CanonicalOptions {
+  /**
+   * Allows toCanonical to reorder `vol.data` itself (and share it with the result) when the orientation is only
+   * flips, instead of allocating a second array of the same size. For a caller that discards `vol.data` afterwards,
+   * e.g. straight after readNifti. Default false: the input is never modified.
+   */
+  inPlace?: boolean;
+}
+
 /**
  * The volume with its voxel axes reordered/flipped to the closest RAS+ orientation (every channel), and the
  * affine updated so each voxel keeps its world position: nibabel's as_closest_canonical. Already RAS+ →
- * the same object. The input is never modified.
+ * the same object. The input is never modified unless `opts.inPlace` (see CanonicalOptions).
  */
-export function toCanonical(vol: Volume): Volume {
+export function toCanonical(vol: Volume, opts: CanonicalOptions = {}): Volume {
   const ornt = ioOrientation(vol.affine);
   if (isIdentity(ornt)) return vol;
   if (ornt.some(([ax]) => Number.isNaN(ax))) {
@@ -112,38 +123,19 @@ export function toCanonical(vol: Volume): Volume {
   const inStride = [1, n[0], n[0] * n[1]];
   // For each output axis o: the input axis feeding it, the signed input step, and the start offset.
   const outDims = [0, 0, 0] as unknown as Vec3;
-  const step = [0, 0, 0];
+  const axes: AxisMap[] = [0, 1, 2].map(() => ({ length: 0, step: 0 }));
   let start = 0;
   // i_in = flip == 1 ? p[o] : n_in − 1 − p[o]  ⇒ voxel index map T (4×4) with new affine = affine · T.
   const t = mat4([[0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 1]]);
   ornt.forEach(([o, flip], inAx) => {
     outDims[o] = n[inAx];
-    step[o] = flip * inStride[inAx];
+    axes[o] = { length: n[inAx], step: flip * inStride[inAx] };
     if (flip < 0) start += (n[inAx] - 1) * inStride[inAx];
     t[4 * inAx + o] = flip;
     t[4 * inAx + 3] = flip < 0 ? n[inAx] - 1 : 0;
   });
-
-  const src = vol.data;
-  const voxels = n[0] * n[1] * n[2];
-  const out = allocVoxels(dtypeOf(src), src.length);
-  const [m0, m1, m2] = outDims;
-  const [s0, s1, s2] = step;
-  let at = 0;
-  for (let c = 0; c < vol.channels; c++) {
-    const cBase = c * voxels + start;
-    for (let p2 = 0; p2 < m2; p2++) {
-      for (let p1 = 0; p1 < m1; p1++) {
-        let from = cBase + p2 * s2 + p1 * s1;
-        if (s0 === 1) {
-          out.set(src.subarray(from, from + m0), at); // axis 0 kept: a contiguous row copy
-          at += m0;
-          continue;
-        }
-        for (let p0 = 0; p0 < m0; p0++, from += s0) out[at++] = src[from];
-      }
-    }
-  }
+  axes.push({ length: vol.channels, step: n[0] * n[1] * n[2] });
+  const data = opts.inPlace ? reorderInPlace(vol.data, axes, start) : reorderCopy(vol.data, axes, start);
   const affine = matmul4(vol.affine, t);
-  return { ...vol, dims: outDims, data: out, affine, spacing: columnNorms(affine), axcodes: axcodesFromAffine(affine) };
+  return { ...vol, dims: outDims, data, affine, spacing: columnNorms(affine), axcodes: axcodesFromAffine(affine) };
 }

@@ -1,9 +1,10 @@
 // fromCanonical: the exact inverse of toCanonical — puts voxels laid out on the closest-RAS+ grid back onto
 // the file's stored voxel grid and affine (e.g. to write a prediction made on the canonical grid).
-import { allocVoxels, dtypeOf, type Mat4, type Vec3, type VoxelArray } from '../core/types.ts';
+import type { Mat4, Vec3, VoxelArray } from '../core/types.ts';
 import { columnNorms } from './affine.ts';
 import { NiftiError } from './errors.ts';
 import { axcodesFromAffine, ioOrientation } from './orient.ts';
+import { reorderCopy, type AxisMap } from './reorder.ts';
 
 /** What fromCanonical needs of the canonical volume: a full Volume works, and so does a bare label map. */
 export interface CanonicalGrid {
@@ -66,30 +67,13 @@ export function fromCanonical<T extends CanonicalGrid>(canonical: T, source: Sou
   // Gather: walk the source grid in NIfTI order; along source axis inAx the canonical index moves by
   // ±(stride of canonical axis o), starting from the far end when the axis was flipped.
   const cStride = [1, canonDims[0], canonDims[0] * canonDims[1]];
-  const step = [0, 0, 0];
   let start = 0;
-  ornt.forEach(([o, flip], inAx) => {
-    step[inAx] = flip * cStride[o];
+  const axes: AxisMap[] = ornt.map(([o, flip], inAx) => {
     if (flip < 0) start += (n[inAx] - 1) * cStride[o];
+    return { length: n[inAx], step: flip * cStride[o] };
   });
-  const src = canonical.data;
-  const out = allocVoxels(dtypeOf(src), src.length);
-  const [s0, s1, s2] = step;
-  let at = 0;
-  for (let c = 0; c < channels; c++) {
-    const cBase = c * voxels + start;
-    for (let i2 = 0; i2 < n[2]; i2++) {
-      for (let i1 = 0; i1 < n[1]; i1++) {
-        let from = cBase + i2 * s2 + i1 * s1;
-        if (s0 === 1) {
-          out.set(src.subarray(from, from + n[0]), at); // axis 0 kept: a contiguous row copy
-          at += n[0];
-          continue;
-        }
-        for (let i0 = 0; i0 < n[0]; i0++, from += s0) out[at++] = src[from];
-      }
-    }
-  }
+  axes.push({ length: channels, step: voxels });
+  const out = reorderCopy(canonical.data, axes, start);
   return { ...canonical, ...grid, data: out };
 }
 
