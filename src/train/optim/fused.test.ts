@@ -178,8 +178,8 @@ for (const backend of ['cpu', 'wasm'] as const) {
   });
 }
 
-describe('the SIMD function', () => {
-  it('validates, and equals the scalar float32 loop bit for bit (any length, any constants)', () => {
+describe('the SIMD functions', () => {
+  it('validate; the update equals the scalar float32 loop bit for bit; the sum of squares is float64', () => {
     const memory = new WebAssembly.Memory({ initial: 1 });
     const simd = instantiateAdamwSimd(memory);
     expect(simd).not.toBeNull();
@@ -188,7 +188,7 @@ describe('the SIMD function', () => {
     const at = (j: number) => heap.subarray(j * n, (j + 1) * n);
     at(0).set(values(n, 1)); at(1).set(values(n, 2, 5)); at(2).set(values(n, 3, 0.1)); at(3).set(values(n, 4, 0.01).map(Math.abs));
     const k = [0.3, 0.9, 0.1, 0.999, 0.001, 0.2, 1e-8, 0.9995, 7e-3].map(Math.fround) as [number, number, number, number, number, number, number, number, number];
-    simd!(0, 4 * n, 8 * n, 12 * n, 16 * n, 20 * n, 24 * n, 4 * n, ...k);
+    simd!.adamw(0, 4 * n, 8 * n, 12 * n, 16 * n, 20 * n, 24 * n, 4 * n, ...k);
     const po = new Float32Array(n), mo = new Float32Array(n), vo = new Float32Array(n);
     updateRange(at(0), at(1), at(2), at(3), po, mo, vo, 0, n, ...k);
     expect(Array.from(at(4))).toEqual(Array.from(po));
@@ -196,7 +196,13 @@ describe('the SIMD function', () => {
     expect(Array.from(at(6))).toEqual(Array.from(vo));
     // Zero bytes: nothing written.
     at(4).fill(7);
-    simd!(0, 4 * n, 8 * n, 12 * n, 16 * n, 20 * n, 24 * n, 0, ...k);
+    simd!.adamw(0, 4 * n, 8 * n, 12 * n, 16 * n, 20 * n, 24 * n, 0, ...k);
     expect(at(4).every((x) => x === 7)).toBe(true);
+    // Sum of squares in float64 (the same sum in another order: equal to ~1e-15).
+    let ref = 0;
+    for (const g of at(1)) ref += g * g;
+    expect(Math.abs(simd!.sumsq(4 * n, 4 * n) - ref) / ref).toBeLessThan(1e-14);
+    expect(simd!.sumsq(4 * n, 16)).toBe(at(1)[0] ** 2 + at(1)[1] ** 2 + at(1)[2] ** 2 + at(1)[3] ** 2);
+    expect(simd!.sumsq(4 * n, 0)).toBe(0);
   });
 });

@@ -1,7 +1,7 @@
 // One-kernel AdamW for the cpu and wasm backends: global gradient norm, clipping and the update of every parameter in a
 // single tfjs kernel (instead of ~15 per parameter), bit-identical to the per-tensor tfjs ops in src/train/optim/adamw.ts.
 import * as tf from '@tensorflow/tfjs';
-import { instantiateAdamwSimd, type AdamwSimdFn } from './adamw-simd.ts';
+import { instantiateAdamwSimd } from './adamw-simd.ts';
 
 export const FUSED_ADAMW = 'InflateSegFusedAdamW';
 
@@ -56,10 +56,17 @@ function input(inputs: tf.NamedTensorInfoMap, key: string): tf.TensorInfo {
   return t;
 }
 
+/** Σ g² over elements [from, g.length), in float64. */
+function sumSquares(g: Float32Array, from = 0): number {
+  let s = 0;
+  for (let i = from; i < g.length; i++) s += g[i] * g[i];
+  return s;
+}
+
 /** √(Σ g²) over all gradients, accumulated in float64, rounded to float32. */
 export function globalNormOf(grads: readonly Float32Array[]): number {
   let s = 0;
-  for (const g of grads) for (let i = 0; i < g.length; i++) s += g[i] * g[i];
+  for (const g of grads) s += sumSquares(g);
   return f(Math.sqrt(s));
 }
 
@@ -134,8 +141,8 @@ interface WasmBackendLike {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
 }
 
-/** The SIMD function per wasm backend instance (null: none, update in JavaScript). */
-const simdFor = new WeakMap<object, AdamwSimdFn | null>();
+/** The SIMD functions per wasm backend instance (null: none, update in JavaScript). */
+const simdFor = new WeakMap<object, ReturnType<typeof instantiateAdamwSimd>>();
 
 /** Switch for tests: false makes the wasm kernel update in JavaScript only (the SIMD function's reference). */
 export const wasmSimd = { enabled: true };
@@ -154,7 +161,14 @@ function wasmKernel({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap;
   const heap = be.wasm.HEAPF32;
   const view = (t: tf.TensorInfo) => heap.subarray(offset(t) >> 2, (offset(t) >> 2) + t.shape.reduce((a, b) => a * b, 1));
   const grads = Array.from({ length: at.count }, (_, i) => view(input(inputs, `g${i}`)));
-  const n = globalNormOf(grads);
+  // Vector part of each gradient in WebAssembly, the last size mod 4 values here.
+  let sum = 0;
+  grads.forEach((g, i) => {
+    const vec = simd ? g.length - (g.length % 4) : 0;
+    if (vec > 0) sum += simd!.sumsq(offset(input(inputs, `g${i}`)), vec * 4);
+    sum += sumSquares(g, vec);
+  });
+  const n = f(Math.sqrt(sum));
   heap[offset(norm) >> 2] = n;
   const coef = f(clipCoef(n, at.maxGradNorm));
   for (let i = 0; i < at.count; i++) {
@@ -163,7 +177,7 @@ function wasmKernel({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap;
     const sb2 = f(at.sqrtBc2[i]), dc = f(at.decayFactor[i]), ss = f(at.stepSize[i]);
     const vec = simd ? size - (size % 4) : 0;
     if (vec > 0) {
-      simd!(offset(ins.p), offset(ins.g), offset(ins.m), offset(ins.v), offset(outs.p[i]), offset(outs.m[i]), offset(outs.v[i]), vec * 4,
+      simd!.adamw(offset(ins.p), offset(ins.g), offset(ins.m), offset(ins.v), offset(outs.p[i]), offset(outs.m[i]), offset(outs.v[i]), vec * 4,
         coef, k.b1, k.c1, k.b2, k.c2, sb2, k.eps, dc, ss);
     }
     updateRange(view(ins.p), grads[i], view(ins.m), view(ins.v), view(outs.p[i]), view(outs.m[i]), view(outs.v[i]), vec, size,
