@@ -1,10 +1,15 @@
 """The training step of bench/train.ts in PyTorch on the CPU, same architecture and shapes: a ViT/16 encoder with the
 3D patch embedding (Conv3d, kernel = stride = (T, 16, 16)), cls token + position embedding, pre-norm blocks, feature
-taps at blocks round(depth * (1/3, 1/2, 2/3, 1)), the UNETR-style head of src/model/decoder.ts, Dice + focal loss,
-AdamW. Prints ms per step (median of --reps after --warmup steps) and the CPU's plain matmul GFLOP/s.
+taps at blocks round(depth * (1/3, 1/2, 2/3, 1)), the UNETR-style head of src/model/decoder.ts or the UPerNet head of
+src/model/uper.ts (channel LayerNorm in its ConvModules, as ours), Dice + focal loss, AdamW (weight decay 0.05,
+gradient clipping at norm 1 as the app's defaults). Prints ms per step (median of --reps after --warmup steps) and
+the CPU's plain matmul GFLOP/s (best of 256², 512², 1024²).
 
-Usage: /usr/bin/python3 bench/torch_step.py [--size 128] [--dim 192] [--heads 3] [--threads 2] [--reps 5]
+Usage: /usr/bin/python3 bench/torch_step.py [--size 128] [--dim 192] [--heads 3] [--decoder unetr|uper] [--threads 2] [--reps 5]
+       /usr/bin/python3 bench/torch_step.py --rows 192:3:128:unetr,384:6:224:uper [--threads 1] --json
+  --rows: several shapes (dim:heads:size:decoder) in one process; --json: one JSON object per line (bench/train.ts reads them).
 """
+import json
 import argparse
 import statistics
 import time
@@ -33,8 +38,49 @@ class Block(nn.Module):
         return x + self.fc2(F.gelu(self.fc1(self.norm2(x))))
 
 
+class ConvModule(nn.Module):
+    """mmseg's ConvModule as src/model/uper.ts has it: conv without bias, LayerNorm over channels, ReLU."""
+
+    def __init__(self, cin, cout, k):
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, k, padding=k // 2, bias=False)
+        self.norm = nn.LayerNorm(cout, eps=1e-5)
+
+    def forward(self, x):
+        return F.relu(self.norm(self.conv(x).permute(0, 2, 3, 1)).permute(0, 3, 1, 2))
+
+
+def resize(x, ref):
+    return F.interpolate(x, size=ref.shape[-2:], mode='bilinear', align_corners=False)
+
+
+class UperHead(nn.Module):
+    """src/model/uper.ts: neck (x4, x2, x1, x1/2), pyramid pooling (1, 2, 3, 6) + bottleneck, FPN, fused bottleneck."""
+
+    def __init__(self, d, width, classes):
+        super().__init__()
+        self.fpn1_0, self.fpn1_2, self.fpn2_0 = (nn.ConvTranspose2d(d, d, 2, 2) for _ in range(3))
+        self.scales = (1, 2, 3, 6)
+        self.psp = nn.ModuleList(ConvModule(d, width, 1) for _ in self.scales)
+        self.bottleneck = ConvModule(d + len(self.scales) * width, width, 3)
+        self.lateral = nn.ModuleList(ConvModule(d, width, 1) for _ in range(3))
+        self.fpn = nn.ModuleList(ConvModule(width, width, 3) for _ in range(3))
+        self.fpn_bottleneck = ConvModule(4 * width, width, 3)
+        self.conv_seg = nn.Conv2d(width, classes, 1)
+
+    def forward(self, maps):
+        f = [self.fpn1_2(F.gelu(self.fpn1_0(maps[0]))), self.fpn2_0(maps[1]), maps[2], F.max_pool2d(maps[3], 2)]
+        top = f[3]
+        ppm = [resize(m(F.adaptive_avg_pool2d(top, s)), top) for m, s in zip(self.psp, self.scales)]
+        lat = [m(x) for m, x in zip(self.lateral, f[:3])] + [self.bottleneck(torch.cat([top, *ppm], 1))]
+        for i in (3, 2, 1):
+            lat[i - 1] = lat[i - 1] + resize(lat[i], lat[i - 1])
+        outs = [m(x) for m, x in zip(self.fpn, lat[:3])] + [lat[3]]
+        return self.conv_seg(self.fpn_bottleneck(torch.cat([resize(o, outs[0]) for o in outs], 1)))
+
+
 class Model(nn.Module):
-    def __init__(self, d, heads, depth, size, t, width, classes, patch=16):
+    def __init__(self, d, heads, depth, size, t, width, classes, patch=16, decoder='unetr'):
         super().__init__()
         self.g = size // patch
         self.patch_embed = nn.Conv3d(1, d, (t, patch, patch), (t, patch, patch))
@@ -42,6 +88,9 @@ class Model(nn.Module):
         self.pos_embed = nn.Parameter(torch.randn(1, self.g * self.g + 1, d) * 0.02)
         self.blocks = nn.ModuleList(Block(d, heads) for _ in range(depth))
         self.taps = [max(1, round(depth * f)) for f in (1 / 3, 1 / 2, 2 / 3, 1)]
+        self.uper = UperHead(d, width, classes) if decoder == 'uper' else None
+        if self.uper is not None:
+            return
         self.lateral = nn.ModuleList(nn.Conv2d(d, width, 1) for _ in range(4))
         self.up00, self.up01, self.up10 = (nn.ConvTranspose2d(width, width, 2, 2) for _ in range(3))
         self.fuse = nn.ModuleList(nn.Conv2d(width, width, 3, padding=1) for _ in range(3))
@@ -51,11 +100,13 @@ class Model(nn.Module):
         b = x.shape[0]
         t = self.patch_embed(x).flatten(2).transpose(1, 2)  # [B, g², D]
         t = torch.cat([self.cls_token.expand(b, -1, -1), t], 1) + self.pos_embed
-        feats = []
-        for i, blk in enumerate(self.blocks[: max(self.taps)]):
+        outs = []
+        for blk in self.blocks[: max(self.taps)]:
             t = blk(t)
-            if i + 1 in self.taps:
-                feats.append(t[:, 1:].transpose(1, 2).reshape(b, -1, self.g, self.g))
+            outs.append(t)
+        feats = [outs[i - 1][:, 1:].transpose(1, 2).reshape(b, -1, self.g, self.g) for i in self.taps]
+        if self.uper is not None:
+            return F.interpolate(self.uper(feats), size=x.shape[-2:], mode='bilinear', align_corners=False)
         lat = [conv(f) for conv, f in zip(self.lateral, feats)]
         levels = [self.up01(F.gelu(self.up00(lat[0]))), self.up10(lat[1]), lat[2], F.max_pool2d(lat[3], 2)]
         y = levels[3]
@@ -86,6 +137,26 @@ def matmul_gflops(n=1024):
     return 2 * n ** 3 / statistics.median(ts) / 1e9
 
 
+def step_times(dim, heads, depth, size, t, batch, width, decoder, warmup, reps):
+    """ms of each timed training step of one shape (after `warmup` untimed ones)."""
+    torch.manual_seed(0)
+    model = Model(dim, heads, depth, size, t, width, 8, decoder=decoder)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0.05)
+    x = torch.rand(batch, 1, t, size, size)
+    y = torch.randint(0, 8, (batch, size, size))
+    times = []
+    for i in range(warmup + reps):
+        t0 = time.perf_counter()
+        opt.zero_grad(set_to_none=True)
+        loss = dice_focal(model(x), y)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        if i >= warmup:
+            times.append((time.perf_counter() - t0) * 1000)
+    return times
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--size', type=int, default=128)
@@ -93,30 +164,38 @@ def main():
     ap.add_argument('--heads', type=int, default=3)
     ap.add_argument('--depth', type=int, default=12)
     ap.add_argument('--width', type=int, default=64)
+    ap.add_argument('--decoder', choices=('unetr', 'uper'), default='unetr')
+    ap.add_argument('--rows', help='several shapes: dim:heads:size:decoder, comma-separated (overrides --dim/--heads/--size/--decoder)')
     ap.add_argument('--T', type=int, default=5)
     ap.add_argument('--batch', type=int, default=2)
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--warmup', type=int, default=2)
     ap.add_argument('--reps', type=int, default=5)
+    ap.add_argument('--json', action='store_true', help='one JSON object per line instead of text')
     a = ap.parse_args()
-    torch.manual_seed(0)
     torch.set_num_threads(a.threads)
-    model = Model(a.dim, a.heads, a.depth, a.size, a.T, a.width, 8)
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0.05)
-    x = torch.rand(a.batch, 1, a.T, a.size, a.size)
-    y = torch.randint(0, 8, (a.batch, a.size, a.size))
-    times = []
-    for i in range(a.warmup + a.reps):
-        t0 = time.perf_counter()
-        opt.zero_grad(set_to_none=True)
-        loss = dice_focal(model(x), y)
-        loss.backward()
-        opt.step()
-        if i >= a.warmup:
-            times.append((time.perf_counter() - t0) * 1000)
-    print(f'torch {torch.__version__} {a.threads} thread(s): ViT D {a.dim} depth {a.depth}, {a.size} px, T {a.T}, batch {a.batch}, '
-          f'UNETR head w{a.width}: median {statistics.median(times):.0f} ms/step (range {min(times):.0f}-{max(times):.0f}, {a.reps} steps); '
-          f'matmul 1024² {matmul_gflops():.1f} GFLOP/s')
+    rows = [(a.dim, a.heads, a.size, a.decoder)]
+    if a.rows:
+        rows = []
+        for r in a.rows.split(','):
+            dim, heads, size, decoder = r.split(':')
+            if decoder not in ('unetr', 'uper'):
+                ap.error(f'--rows {r}: decoder must be unetr or uper')
+            rows.append((int(dim), int(heads), int(size), decoder))
+    mm = {n: matmul_gflops(n) for n in (256, 512, 1024)}
+    if a.json:
+        print(json.dumps({'kind': 'matmul', 'torch': torch.__version__, 'threads': a.threads, 'gflops': {str(n): g for n, g in mm.items()}, 'best': max(mm.values())}), flush=True)
+    for dim, heads, size, decoder in rows:
+        times = step_times(dim, heads, a.depth, size, a.T, a.batch, a.width, decoder, a.warmup, a.reps)
+        med = statistics.median(times)
+        if a.json:
+            print(json.dumps({'kind': 'step', 'dim': dim, 'heads': heads, 'depth': a.depth, 'size': size, 'T': a.T, 'batch': a.batch, 'width': a.width,
+                              'decoder': decoder, 'threads': a.threads, 'median_ms': med, 'min_ms': min(times), 'max_ms': max(times), 'reps': a.reps}), flush=True)
+        else:
+            print(f'torch {torch.__version__} {a.threads} thread(s): ViT D {dim} depth {a.depth}, {size} px, T {a.T}, batch {a.batch}, '
+                  f'{decoder} head w{a.width}: median {med:.0f} ms/step (range {min(times):.0f}-{max(times):.0f}, {a.reps} steps)')
+    if not a.json:
+        print('matmul ' + ', '.join(f'{n}² {g:.1f}' for n, g in mm.items()) + f' GFLOP/s (best {max(mm.values()):.1f})')
 
 
 if __name__ == '__main__':
