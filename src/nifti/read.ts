@@ -65,22 +65,58 @@ const CTORS = {
   int32: Int32Array, uint32: Uint32Array, float32: Float32Array, float64: Float64Array,
 } as const;
 
-/** Copies the voxel bytes out of the file buffer (so alignment is guaranteed) and swaps them to host order. */
-function copyVoxels(bytes: Uint8Array, offset: number, count: number, dtype: Dtype, bytesPer: number, littleEndian: boolean): VoxelArray {
+const HOST_LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * Most bytes a voxel view may keep alive besides the voxels (header, extensions, spare capacity): 64 KiB, or 1/16
+ * of the voxels. NOTE: a heuristic; a view over a buffer with a large extension or trailing data would pin memory
+ * the volume never uses, so such files are copied instead.
+ */
+function viewSlackOk(buffer: ArrayBufferLike, payload: number): boolean {
+  const slack = buffer.byteLength - payload;
+  return slack <= 65536 || slack <= payload / 16;
+}
+
+/**
+ * The voxels in host byte order. A view of `bytes` (no copy) when the reader owns them (`owned`: they came out of
+ * gunzip), the file's byte order is the host's, vox_offset is a multiple of the element size and the buffer holds
+ * little else (viewSlackOk); otherwise a copy, byte-swapped when needed.
+ */
+function voxelArray(bytes: Uint8Array, offset: number, count: number, dtype: Dtype, bytesPer: number, littleEndian: boolean, owned: boolean): VoxelArray {
+  const start = bytes.byteOffset + offset;
+  const payload = count * bytesPer;
+  if (owned && (littleEndian === HOST_LITTLE || bytesPer === 1) && start % bytesPer === 0 && viewSlackOk(bytes.buffer, payload)) {
+    return new CTORS[dtype](bytes.buffer as ArrayBuffer, start, count);
+  }
   // NOTE: an explicit copy, not bytes.slice(): on a Node Buffer slice() is a view into a shared pool.
-  const raw = new Uint8Array(count * bytesPer);
-  raw.set(bytes.subarray(offset, offset + count * bytesPer));
-  const hostLittle = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-  if (bytesPer > 1 && littleEndian !== hostLittle) {
-    for (let i = 0; i < raw.length; i += bytesPer) {
-      for (let a = i, b = i + bytesPer - 1; a < b; a++, b--) {
-        const t = raw[a];
-        raw[a] = raw[b];
-        raw[b] = t;
-      }
+  const raw = new Uint8Array(payload);
+  raw.set(bytes.subarray(offset, offset + payload));
+  if (bytesPer > 1 && littleEndian !== HOST_LITTLE) swapBytes(raw.buffer, count, bytesPer);
+  return new CTORS[dtype](raw.buffer, 0, count);
+}
+
+/** Reverses the byte order of each of `count` elements of `bytesPer` bytes at the start of an aligned buffer. */
+function swapBytes(buffer: ArrayBufferLike, count: number, bytesPer: number): void {
+  if (bytesPer === 2) {
+    const u = new Uint16Array(buffer, 0, count);
+    for (let i = 0; i < count; i++) {
+      const x = u[i];
+      u[i] = (x >>> 8) | ((x & 0xff) << 8);
+    }
+    return;
+  }
+  const u = new Uint32Array(buffer, 0, count * (bytesPer / 4));
+  for (let i = 0; i < u.length; i++) {
+    const x = u[i];
+    u[i] = (x >>> 24) | ((x >>> 8) & 0xff00) | ((x & 0xff00) << 8) | (x << 24);
+  }
+  if (bytesPer === 8) {
+    for (let i = 0; i < u.length; i += 2) {
+      const t = u[i];
+      u[i] = u[i + 1];
+      u[i + 1] = t;
     }
   }
-  return new CTORS[dtype](raw.buffer, 0, count);
 }
 
 /** Applies scl_slope/scl_inter the way nibabel does, counts and zeroes NaN/±Inf. */
@@ -114,9 +150,12 @@ function scaleAndClean(data: VoxelArray, h: NiftiHeader, file: string): { data: 
 /** Reads a .nii or .nii.gz file (detected by its magic bytes, not its name) into a Volume. */
 export async function readNifti(input: ArrayBuffer | Uint8Array, name: string): Promise<Volume> {
   let bytes = input instanceof Uint8Array ? input : new Uint8Array(input);
+  // The caller's bytes are never aliased (the volume may be modified later); gunzip's output is ours to keep.
+  let owned = false;
   if (isGzip(bytes)) {
     try {
       bytes = await gunzip(bytes);
+      owned = true;
     } catch (e) {
       // Browsers wrap the decoder's reason in a stream-API sentence; keep only the reason.
       const why = (e instanceof Error ? e.message : String(e)).replace(/^Failed to execute '\w+' on '\w+': /, '').replace(/\.$/, '');
@@ -144,7 +183,7 @@ export async function readNifti(input: ArrayBuffer | Uint8Array, name: string): 
   if (offset + payload > bytes.length) {
     throw new NiftiError(name, `header claims ${shapeText} (${fmtInt(payload)} bytes) from offset ${offset} but the file holds ${fmtInt(bytes.length)} bytes — truncated?`);
   }
-  const native = copyVoxels(bytes, offset, count, type.dtype, type.bytes, h.littleEndian);
+  const native = voxelArray(bytes, offset, count, type.dtype, type.bytes, h.littleEndian, owned);
   const { data, nonFinite } = scaleAndClean(native, h, name);
   const { affine, source } = bestAffine(h, dims);
   if (!affine.every(Number.isFinite)) {
