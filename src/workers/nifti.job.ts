@@ -18,7 +18,8 @@ export async function loadVolume(
   onPhase('parsing');
   const stored = await readNifti(bytes, name);
   onPhase('reorienting');
-  const volume = toCanonical(stored);
+  // stored.data is not used again (only its grid below), so pure flips may happen in place: no second volume.
+  const volume = toCanonical(stored, { inPlace: true });
   onPhase('summarising');
   const source = { dims: stored.dims, axcodes: stored.axcodes, affine: stored.affine, affineSource: stored.affineSource };
   const result: LoadedVolume = { volume, source, role, ms: 0 };
