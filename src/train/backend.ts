@@ -133,6 +133,11 @@ export function registerWasm(): Promise<typeof import('@tensorflow/tfjs-backend-
   wasmReady ??= (async () => {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     if (!inNode()) {
+      // NOTE: single-threaded even in a cross-origin isolated page. tfjs-backend-wasm 4.22 starts its threads from
+      // the threaded factory's source text (Function.toString); once bundled and minified by Vite that text refers to
+      // names outside it, every pthread worker fails ("ReferenceError: e is not defined", seen in Chromium with
+      // COOP same-origin + COEP credentialless) and the backend never finishes starting: the probe hung.
+      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
       const [plain, simd, threaded] = await Promise.all([
         import('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url'),
         import('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url'),

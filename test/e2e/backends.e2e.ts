@@ -40,6 +40,23 @@ describe('Chromium with its software WebGPU adapter (SwiftShader)', () => {
     await page.close();
   });
 
+  it('in a cross-origin isolated page (COOP + COEP, as a host may send) WebAssembly still starts, on one thread', async () => {
+    const page = await h.browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.route('**/*', async (route) => {
+      const res = await route.fetch();
+      await route.fulfill({ response: res, headers: { ...res.headers(), 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'credentialless' } });
+    });
+    await page.goto(`${h.url}?sample=none`);
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+    // tfjs-backend-wasm's threads fail once bundled (src/train/backend.ts registerWasm): it must not try them.
+    expect((await backendBadge(page)).text).toMatch(/^WebAssembly \(CPU, SIMD, 1 thread\)$/);
+    expect((await runBackendCheck(page)).ok).toBe(true);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('?backend=webgpu: the self-check, WebGPU matches cpu on one micro training step', async () => {
     const { page, errors } = await openApp(h, '?sample=none', { backend: 'webgpu' });
     const badge = await backendBadge(page);
