@@ -1,12 +1,12 @@
 // Benchmarks of the data path and the viewer (`npm run bench`): prints a table and records
 // bench/results.json and the tables in bench/RESULTS.md. Timings are reported, never asserted.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
-import { readNifti, toCanonical, writeNifti } from '../src/nifti/index.ts';
 import { renderSlice, type Axis } from '../src/render/slice.ts';
 import { labelStats } from '../src/data/labels.ts';
+import type { Volume } from '../src/nifti/types.ts';
+import { benchNifti } from './nifti.ts';
 import { benchWeights } from './weights.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -21,17 +21,6 @@ function time(fn: () => void, minMs = 300): { median: number; runs: number } {
   }
   t.sort((a, b) => a - b);
   return { median: t[Math.floor(t.length / 2)], runs: t.length };
-}
-
-async function timeAsync(fn: () => Promise<unknown>, runs = 3): Promise<number> {
-  const t: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await fn();
-    t.push(performance.now() - t0);
-  }
-  t.sort((a, b) => a - b);
-  return t[Math.floor(t.length / 2)];
 }
 
 /** A CT-like int16 volume: a body ellipse (~40 HU) with organs and bone in air (−1000 HU), plus a label map. */
@@ -73,46 +62,21 @@ async function main() {
     add(`render ${axis} slice of 512×512×300 int16 + overlay`, r.median, 'ms', `median of ${r.runs}; target < 16 ms`);
   }
 
-  // --- NIfTI: load + canonical reorientation --------------------------------------------------
-  const colinPath = path.join(ROOT, 'public/samples/colin27_t1.nii.gz');
-  const colin = new Uint8Array(readFileSync(colinPath));
-  const colinRaw = 181 * 217 * 181;
-  const tColin = await timeAsync(async () => toCanonical(await readNifti(colin, 'colin27_t1.nii.gz')));
-  add('read + canonical: Colin27 1 mm (uint8, .nii.gz)', tColin, 'ms', `${(colinRaw / 1e6 / (tColin / 1000)).toFixed(0)} MB/s of voxels`);
-
-  const affine = Float64Array.from([-0.8, 0, 0, 200, 0, -0.8, 0, 200, 0, 0, 2, -300, 0, 0, 0, 1]); // LPS-stored CT
-  const ctGz = await writeNifti({ dims: [nx, ny, nz], channels: 1, data: ct.data, affine });
-  const ctRawMB = (nx * ny * nz * 2) / 1e6;
-  const tCT = await timeAsync(async () => toCanonical(await readNifti(ctGz, 'ct.nii.gz')));
-  add('read + canonical: 512×512×300 int16 CT (LPS, .nii.gz)', tCT, 'ms', `${(ctRawMB / (tCT / 1000)).toFixed(0)} MB/s; ${(ctGz.length / 1e6).toFixed(1)} MB gz`);
-  const ctVol = await readNifti(ctGz, 'ct.nii.gz');
-  const tReorient = time(() => toCanonical(ctVol), 500).median;
-  add('canonical reorientation alone: 512×512×300 int16 (LPS→RAS)', tReorient, 'ms');
-  const tStats = time(() => labelStats({ ...ctVol, data: ct.label, datatypeCode: 2 }), 500).median;
+  // --- NIfTI: load + canonical reorientation, both codecs, beside nibabel and gzip -dc (bench/nifti.ts) ---------
+  const niftiTable = await benchNifti(add, ROOT, { data: ct.data, dims: [nx, ny, nz] });
+  const labelVol: Volume = {
+    name: 'label', dims: [nx, ny, nz], channels: 1, data: ct.label, datatypeCode: 2, affine: Float64Array.from([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]),
+    affineSource: 'sform', spacing: [1, 1, 1], nonFinite: 0, axcodes: 'RAS', description: '',
+  };
+  const tStats = time(() => labelStats(labelVol), 500).median;
   add('label classes + counts: 512×512×300 uint8', tStats, 'ms');
-
-  // The decompression floor: gzip -dc of the same file.
-  const tmp = path.join(os.tmpdir(), 'inflateseg-bench-ct.nii.gz');
-  writeFileSync(tmp, ctGz);
-  const tGzip = await timeAsync(async () => execFileSync('sh', ['-c', `gzip -dc ${tmp} > /dev/null`]));
-  add('gzip -dc of the same CT file (decompression floor)', tGzip, 'ms');
-  add('ratio read+canonical / gzip -dc (CT)', tCT / tGzip, '×', 'target ≤ 1.5');
-
-  // The same files through nibabel (Debian python3-nibabel), when it is installed.
-  try {
-    const nib = JSON.parse(execFileSync('/usr/bin/python3', [path.join(ROOT, 'bench/nibabel_load.py'), colinPath, tmp], { encoding: 'utf8' })) as Record<string, number>;
-    add('nibabel load + as_closest_canonical: Colin27 1 mm', nib[colinPath], 'ms');
-    add('nibabel load + as_closest_canonical: 512×512×300 CT', nib[tmp], 'ms');
-    add('ratio ours / nibabel (CT)', tCT / nib[tmp], '×', 'target ≤ 1');
-  } catch {
-    console.log('(nibabel not available: apt-get install python3-nibabel for the reference timings)');
-  }
 
   // --- Weights: read + map + inflate vs a plain copy -------------------------------------------------
   await benchWeights(add);
 
   const machine = { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', node: process.version, date: new Date().toISOString().slice(0, 10) };
-  writeFileSync(path.join(ROOT, 'bench/results.json'), JSON.stringify({ machine, rows }, null, 2) + '\n');
+  const load = os.loadavg().map((l) => Math.round(l * 100) / 100);
+  writeFileSync(path.join(ROOT, 'bench/results.json'), JSON.stringify({ machine: { ...machine, loadavgAtEnd: load }, rows, niftiTable }, null, 2) + '\n');
   console.log(`\nwrote bench/results.json (${machine.cpus} × ${machine.cpu}, Node ${machine.node})`);
 }
 
