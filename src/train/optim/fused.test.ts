@@ -205,4 +205,8 @@ describe('the SIMD functions', () => {
     expect(simd!.sumsq(4 * n, 16)).toBe(at(1)[0] ** 2 + at(1)[1] ** 2 + at(1)[2] ** 2 + at(1)[3] ** 2);
     expect(simd!.sumsq(4 * n, 0)).toBe(0);
   });
+
+  it('instantiate over a shared memory too (tfjs\'s threaded build in a cross-origin isolated page)', () => {
+    expect(instantiateAdamwSimd(new WebAssembly.Memory({ initial: 1, maximum: 16, shared: true }))).not.toBeNull();
+  });
 });
