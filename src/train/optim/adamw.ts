@@ -1,6 +1,5 @@
-// AdamW with decoupled weight decay, exactly as torch.optim.AdamW (1.13, single-tensor path): per-parameter decay
-// predicate and lr multipliers, global-norm clipping, state in tf.Variables per parameter, export/import as host tensors.
-// On cpu and wasm one kernel does the whole step (fused.ts); elsewhere ~15 tfjs ops a parameter, with the same results.
+// AdamW as torch.optim.AdamW (1.13): decay predicate, lr multipliers, global-norm clipping, per-parameter state in
+// tf.Variables, export/import as host tensors; one kernel a step on cpu and wasm (fused.ts), tfjs ops elsewhere.
 import * as tf from '@tensorflow/tfjs';
 import type { HostTensor } from '../../core/types.ts';
 import { clipByGlobalNorm, globalNorm } from './clip.ts';
