@@ -5,7 +5,8 @@
 // Core: src/cli/benchCore.ts (as `inflateseg bench`). Reported, never asserted: bench/RESULTS.md, bench/results-train.json.
 // Env: BENCH_PARTS (train,torch,method,memory,inference), BENCH_TRAIN_BACKENDS (wasm,cpu,webgpu), BENCH_TRAIN_REPS (3),
 // BENCH_SLOW_S (20: cpu/WebGPU rows estimated slower than this per step are skipped), BENCH_TORCH_THREADS (1,2);
-// for quick tries: BENCH_SHAPES (training rows whose label contains one of these, e.g. 'vit_tiny 128'), BENCH_MEMORY_STEPS (100).
+// for quick tries: BENCH_SHAPES (training rows whose label contains one of these, e.g. 'vit_tiny 128'), BENCH_MEMORY_STEPS (100);
+// BENCH_OUT (bench/results-train.json): where the JSON goes.
 import { execFileSync, spawn } from 'node:child_process';
 import { openAsBlob, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -248,7 +249,7 @@ if (PARTS.includes('inference')) { say('\n## Inference: Colin27 1 mm, whole volu
 results.matmul = matmul;
 results.adapters = adapters;
 Object.assign(results.machine as object, { loadEnd: os.loadavg(), seconds: (Date.now() - t0) / 1000 });
-const file = path.join(ROOT, 'bench/results-train.json');
+const file = path.resolve(ROOT, process.env.BENCH_OUT ?? 'bench/results-train.json');
 writeFileSync(file, JSON.stringify(results, null, 1) + '\n');
 say(`\nload ${os.loadavg().map(f1).join(' ')} at the end; ${((Date.now() - t0) / 1000).toFixed(0)} s; wrote ${path.relative(ROOT, file)}`);
 process.exit(0);
