@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { convertEncoder } from '../../src/workers/weights.job.ts';
 import { makeConfig } from '../../src/model/index.ts';
+import { chooseBackend } from '../../src/train/backend.ts';
 import { microCheckModel, selfCheck, type SelfCheckModel, type SelfCheckResult } from '../../src/train/selfcheck.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -28,9 +29,10 @@ describe.skipIf(!haveVulkan)(`WebGPU (Dawn, ${path.basename(ICD)}) vs cpu`, () =
     const { create, globals } = await import('webgpu');
     Object.assign(globalThis, globals);
     (globalThis as unknown as { navigator: unknown }).navigator = { gpu: create([]) };
-    // The backend registers itself only when navigator.gpu exists at import time.
-    await import('@tensorflow/tfjs-backend-webgpu');
-    if (!(await tf.setBackend('webgpu'))) throw new Error('webgpu-parity: the tfjs webgpu backend did not initialise over Dawn');
+    // NOTE: the package registers 'webgpu' only if navigator.gpu existed when it was first imported, and
+    // src/train/backend.ts imports it earlier; the app's chooseBackend registers it with its own factory.
+    const info = await chooseBackend('webgpu');
+    if (info.name !== 'webgpu' || tf.getBackend() !== 'webgpu') throw new Error('webgpu-parity: the tfjs webgpu backend did not initialise over Dawn');
   });
   afterAll(async () => { await tf.setBackend('cpu'); });
 
