@@ -1,4 +1,4 @@
-// The playground's views in Chromium (WebGPU, micro model): train 4 steps on the ITK sample → Evaluate → the
+// The playground's views in Chromium (the automatic backend — WebAssembly over SwiftShader here —, micro model): train 4 steps on the ITK sample → Evaluate → the
 // viewer shows ground truth | prediction side by side (the two drawings differ), 'overlay' and 'off' change what
 // is drawn, the readout names the predicted label; the loss curve downloads as CSV (parsed) and the Dice chart
 // as a PNG (signature, size, decoded pixels).
@@ -75,7 +75,7 @@ async function download(page: Page, testId: string): Promise<{ name: string; byt
   return { name: dl.suggestedFilename(), bytes: new Uint8Array(readFileSync(file)) };
 }
 
-describe('playground view in Chromium (WebGPU)', () => {
+describe('playground view in Chromium (automatic backend)', () => {
   it('shows the evaluated prediction beside the ground truth, switches views, exports curves as CSV and PNG', async () => {
     const t0 = Date.now();
     const { page, errors } = await openApp(h, '?sample=itk_kmeans');
