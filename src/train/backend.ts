@@ -169,8 +169,9 @@ function fixWasmOneHot(): void {
       const { indices } = inputs as { indices: tf.TensorInfo };
       const { depth, onValue, offValue, dtype } = attrs as unknown as { depth: number; onValue: number; offValue: number; dtype: tf.DataType };
       const be = backend as unknown as WasmBackendLike;
-      const idx = be.typedArrayFromHeap(indices);
+      // NOTE: makeOutput may grow the wasm memory, which detaches views taken before it: output first.
       const out = be.makeOutput([...indices.shape, depth], dtype);
+      const idx = be.typedArrayFromHeap(indices);
       const o = be.typedArrayFromHeap(out);
       o.fill(offValue);
       for (let i = 0; i < idx.length; i++) {
@@ -195,9 +196,10 @@ function addWasmUnsortedSegmentSum(): void {
       const { numSegments } = attrs as unknown as { numSegments: number };
       const be = backend as unknown as WasmBackendLike;
       const inner = x.shape.slice(1).reduce((a, b) => a * b, 1);
+      // NOTE: makeOutput may grow the wasm memory, which detaches views taken before it: output first.
+      const out = be.makeOutput([numSegments, ...x.shape.slice(1)], x.dtype);
       const xs = be.typedArrayFromHeap(x);
       const ids = be.typedArrayFromHeap(segmentIds);
-      const out = be.makeOutput([numSegments, ...x.shape.slice(1)], x.dtype);
       const o = be.typedArrayFromHeap(out);
       o.fill(0);
       for (let i = 0; i < ids.length; i++) {
