@@ -2,8 +2,9 @@
 // (benchShapes.ts), the model and AdamW as a TrainingRun builds them, timed steps with the tensor memory after each,
 // and the backend's plain matMul throughput.
 import * as tf from '@tensorflow/tfjs';
-import { createParams, forward, segLoss, trainableVars, type ModelConfig } from '../model/index.ts';
+import { createParams, type ModelConfig } from '../model/index.ts';
 import { makeAdamW } from '../train/optim/adamw.ts';
+import { makeTrainStep } from '../train/step.ts';
 import { trainStepFlops, type StepFlops } from '../weights/flops.ts';
 import { DEFAULT_TRAIN_CONFIG } from '../workers/train.protocol.ts';
 import { benchConfig, generatedEncoder, type StepShape } from './benchShapes.ts';
@@ -57,10 +58,9 @@ export async function benchTrainStep(shape: StepShape, opts: StepBenchOptions = 
   const enc = generatedEncoder(shape);
   const config = benchConfig(shape, enc.spec);
   const params = createParams(config, enc.state, 0);
-  const vars = trainableVars(params);
-  const nameOf = new Map([...params].map(([k, v]) => [v.name, k]));
   const cfg = DEFAULT_TRAIN_CONFIG;
   const opt = makeAdamW({ weightDecay: cfg.weightDecay, maxGradNorm: cfg.clip > 0 ? cfg.clip : null });
+  const trainStep = makeTrainStep(params, config, opt, cfg);
   const { batch: B, size: S } = shape;
   const T = config.T;
   // NOTE: fixed pseudo-random inputs (a window in [0, 1], labels over every class): the values do not change the work.
@@ -75,9 +75,7 @@ export async function benchTrainStep(shape: StepShape, opts: StepBenchOptions = 
     const loss = tf.tidy(() => {
       const xs = tf.tensor5d(x, [B, T, S, S, 1]);
       const ys = tf.tensor3d(y, [B, S, S], 'int32');
-      const { value, grads } = tf.variableGrads(() => segLoss(forward(params, config, xs), ys, { kind: cfg.loss, ignoreBackground: cfg.ignoreBackground }), vars);
-      opt.step(params, new Map(Object.entries(grads).map(([k, g]) => [nameOf.get(k) ?? k, g])), 1e-4);
-      return value;
+      return trainStep(xs, ys, 1e-4);
     });
     const v = (await loss.data())[0];
     loss.dispose();

@@ -3,11 +3,12 @@
 // last good weights on the host when a step fails (out of memory, lost device). Used by the training worker (and
 // the CLI later).
 import * as tf from '@tensorflow/tfjs';
-import { createParams, forward, makeConfig, predict, segLoss, trainableVars, type ModelConfig } from '../model/index.ts';
+import { createParams, makeConfig, predict, type ModelConfig } from '../model/index.ts';
 import type { ParamMap } from '../model/types.ts';
 import { makeAdamW, type AdamW, type OptimState } from './optim/adamw.ts';
 import { layerDecayMultipliers } from './optim/groups.ts';
 import { lrAt } from './optim/schedule.ts';
+import { makeTrainStep } from './step.ts';
 import { makeSampler, type Sampler, type SamplerCase } from '../data/windows/index.ts';
 import { DiceAccumulator } from '../data/metrics/index.ts';
 import { gpuDeviceLost, takeGpuError } from './backend.ts';
@@ -155,8 +156,7 @@ export class TrainingRun {
     const sampler = this.windows;
     this.kept ??= await this.snapshot();
     this.setState('running');
-    const trainable = trainableVars(this.params);
-    const nameOf = new Map([...this.params].map(([k, v]) => [v.name, k]));
+    const trainStep = makeTrainStep(this.params, this.config, this.opt, cfg);
     const schedule = { baseLr: cfg.lr, totalSteps: Math.max(1, cfg.steps), warmupSteps: Math.min(cfg.warmupSteps, Math.max(0, cfg.steps - 1)), decay: cfg.schedule };
     while (this.step < cfg.steps) {
       // --- pause / stop between steps ------------------------------------------------------------------
@@ -174,10 +174,7 @@ export class TrainingRun {
         const loss = tf.tidy(() => {
           const x = tf.tensor5d(batch.x, batch.shape);
           const y = tf.tensor3d(batch.y, [batch.shape[0], batch.shape[2], batch.shape[3]], 'int32');
-          const { value, grads } = tf.variableGrads(() => segLoss(forward(this.params, this.config, x), y, { kind: cfg.loss, ignoreBackground: cfg.ignoreBackground }), trainable);
-          const named = new Map(Object.entries(grads).map(([k, g]) => [nameOf.get(k) ?? k, g]));
-          this.opt.step(this.params, named, lr);
-          return value;
+          return trainStep(x, y, lr);
         });
         lossValue = (await loss.data())[0];
         loss.dispose();
