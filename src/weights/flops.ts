@@ -95,7 +95,12 @@ export interface StepFlops {
  * Counted FLOPs of one training step. NOTE: backward = 2 × forward (each product needs the gradient of both of its
  * operands), the usual convention; it includes the input gradient of the patch embedding, which tfjs's custom
  * matMul gradients compute too (PyTorch skips it: ~1.3 % of a ViT-Tiny step at T = 5). The optimiser update is not
- * counted.
+ * counted. Checked against the product kernels tfjs runs (test/unit/flops-kernels.test.ts, cpu backend): the learned
+ * products match forwardFlops and stepFlops exactly; on top of them run the resize / pooling products that
+ * decoderCost leaves out, I FLOPs forward and I again backward (a fixed matrix has no gradient of its own, only its
+ * input's), so the step runs stepFlops + 2·I and backward / forward as run is (2·F + I) / (F + I) < 2, F =
+ * forwardFlops. On the benchmark's shapes (T 5, batch 2) 2·I adds 10.8 % to stepFlops for the micro ViT at 32 px
+ * with the UNETR head, 5.1 % with UPerNet, 1.0–1.7 % for ViT-Tiny and 0.3–0.6 % for ViT-Small at 128 and 224 px.
  */
 export function trainStepFlops(
   spec: Parameters<typeof encoderCost>[0], decoder: Omit<DecoderShape, 'embedDim' | 'imgSize' | 'patchSize'>, imgSize: number, inChans: number, T: number, batch: number,
