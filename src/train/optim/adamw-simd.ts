@@ -1,6 +1,11 @@
 // Two hand-assembled WebAssembly SIMD functions (≈ 400 bytes): one AdamW update in place of ~15 tfjs kernels, and a
 // float64 sum of squares (the gradient norm). The module imports tfjs-backend-wasm's own memory, so both read and
 // write tensors where they lie, without copies.
+import {
+  BLOCK, BR_IF, END, F32, F32X4_ADD, F32X4_DIV, F32X4_MUL, F32X4_SPLAT, F32X4_SQRT, F32X4_SUB, F64, F64_ADD, F64X2_ADD,
+  F64X2_EXTRACT_LANE, F64X2_MUL, F64X2_PROMOTE_LOW_F32X4, HEADER, I32, I32_ADD, I32_CONST, I32_EQZ, I32_LT_U, I8X16_SHUFFLE,
+  LOCAL_GET, LOCAL_SET, LOCAL_TEE, LOOP, V128, V128_LOAD, V128_STORE, VOID, importMemory, section, simd, str, uleb,
+} from '../wasm/asm.ts';
 
 /**
  * `adamw(p, g, m, v, pOut, mOut, vOut, bytes, coef, β1, 1−β1, β2, 1−β2, √bc2, eps, decayFactor, stepSize)`:
@@ -21,31 +26,8 @@ export type AdamwSimdFn = (
 /** `sumsq(g, bytes)`: Σ g² over `bytes` (a multiple of 16) of float32 values at byte offset g, in float64 (squares exact). */
 export type SumsqSimdFn = (g: number, bytes: number) => number;
 
-// Opcodes (WebAssembly core 2.0 with fixed-width SIMD).
-const I32 = 0x7f, F32 = 0x7d, F64 = 0x7c, V128 = 0x7b;
-const F64_ADD = 0xa0;
-const I8X16_SHUFFLE = 0x0d, F64X2_EXTRACT_LANE = 0x21, F64X2_PROMOTE_LOW_F32X4 = 0x5f, F64X2_ADD = 0xf0, F64X2_MUL = 0xf2;
-const LOCAL_GET = 0x20, LOCAL_SET = 0x21, LOCAL_TEE = 0x22, I32_CONST = 0x41, I32_ADD = 0x6a, I32_LT_U = 0x49, I32_EQZ = 0x45;
-const BLOCK = 0x02, LOOP = 0x03, BR_IF = 0x0d, END = 0x0b, VOID = 0x40;
-/** SIMD instructions: 0xfd, then the opcode as unsigned LEB128. */
-const simd = (op: number): number[] => [0xfd, ...uleb(op)];
-const V128_LOAD = 0x00, V128_STORE = 0x0b, F32X4_SPLAT = 0x13;
-const F32X4_SQRT = 0xe3, F32X4_ADD = 0xe4, F32X4_SUB = 0xe5, F32X4_MUL = 0xe6, F32X4_DIV = 0xe7;
 /** memarg: alignment hint 2^2 (float32 arrays are 4-byte aligned), offset 0. */
 const MEMARG = [2, 0];
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
-const str = (s: string): number[] => [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
 
 /** Parameter (local) indices of the function. */
 const P = 0, G = 1, M = 2, V = 3, PO = 4, MO = 5, VO = 6, BYTES = 7;
@@ -103,12 +85,10 @@ function sumsqBody(): number[] {
 /** The module's bytes. `shared`: the memory to import is a shared one (tfjs's threaded wasm build). */
 export function adamwSimdModule(shared: boolean): Uint8Array<ArrayBuffer> {
   const params = [...Array(BYTES + 1).fill(I32), ...Array(SCALARS).fill(F32)];
-  // NOTE: a shared memory import must state a maximum; 65536 pages (4 GiB) admits any 32-bit memory.
-  const limits = shared ? [0x03, 0, ...uleb(65536)] : [0x00, 0];
   return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...HEADER,
     ...section(1, [2, 0x60, ...uleb(params.length), ...params, 0, 0x60, 2, I32, I32, 1, F64]),
-    ...section(2, [1, ...str('env'), ...str('memory'), 0x02, ...limits]),
+    ...importMemory(shared),
     ...section(3, [2, 0, 1]),
     ...section(7, [2, ...str('adamw'), 0x00, 0, ...str('sumsq'), 0x00, 1]),
     ...section(10, [2, ...adamwBody(), ...sumsqBody()]),
