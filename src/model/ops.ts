@@ -3,6 +3,7 @@
 // Only kernels with tfjs gradients are used (no Einsum, StridedSlice, Conv3D*, DepthToSpace). Every product of
 // activations by weights runs as a plain 2-D matMul, forward and backward (matMul2d, matMulBT, linear below).
 import * as tf from '@tensorflow/tfjs';
+import { wasmMatMulFast } from '../train/wasm/matmul.ts';
 
 /**
  * tf.customGrad over tensor inputs: `value` computes the output from them, `grads` the gradient of each input from
@@ -20,22 +21,30 @@ function customOp<T extends tf.Tensor>(inputs: tf.Tensor[], value: (...xs: tf.Te
 }
 
 /**
- * a [M, K] · b [K, N] as one plain matMul, with a custom gradient that is plain too: da = dy · transpose(b),
- * db = transpose(a) · dy, the transposes explicit.
- * NOTE: tfjs's own matMul gradient passes transposed operands (transposeA/B), which the wasm backend runs ~10× slower
- * than a plain product (1.3–2 vs 14–22 GFLOP/s; shared/PERF_NOTES.md). The math is the same on every backend.
+ * op(a) · op(b) for 2-D a, b, op a transpose where asked: as matMul's transpose flags where the backend's product
+ * takes transposed operands at full speed, else as explicit transposes and a plain product.
+ * NOTE: tfjs-backend-wasm 4.22's own product runs transposed operands ~10× slower than plain ones (2.3 vs 30 GFLOP/s;
+ * shared/PERF_NOTES.md); the hand-written kernel that replaces it (src/train/wasm/matmul.ts) packs its operands and
+ * takes either layout at the same speed. Explicit transposes remain for wasm without that kernel (no wasm SIMD).
  */
+function product(a: tf.Tensor, b: tf.Tensor, tA: boolean, tB: boolean): tf.Tensor2D {
+  if (tf.getBackend() === 'wasm' && !wasmMatMulFast()) {
+    return tf.matMul((tA ? tf.transpose(a) : a) as tf.Tensor2D, (tB ? tf.transpose(b) : b) as tf.Tensor2D);
+  }
+  return tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D, tA, tB);
+}
+
+/** a [M, K] · b [K, N], with the gradient da = dy · bᵀ, db = aᵀ · dy (`product`: no slow transposed wasm products). */
 export const matMul2d = (a: tf.Tensor, b: tf.Tensor): tf.Tensor2D =>
-  customOp([a, b], (x, y) => tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D), (dy, [x, y]) => [tf.matMul(dy, tf.transpose(y)), tf.matMul(tf.transpose(x), dy)]);
+  customOp([a, b], (x, y) => tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D), (dy, [x, y]) => [product(dy, y, false, true), product(x, dy, true, false)]);
 
-/** m [M, K] (a constant: no gradient) · x [K, N], plain both ways: dx = transpose(m) · dy. */
+/** m [M, K] (a constant: no gradient) · x [K, N]: dx = mᵀ · dy. */
 const constMatMul = (m: tf.Tensor2D, x: tf.Tensor): tf.Tensor2D =>
-  customOp([x], (xi) => tf.matMul(m, xi as tf.Tensor2D), (dy, [, ms]) => [tf.matMul(tf.transpose(ms), dy)], [m]);
+  customOp([x], (xi) => tf.matMul(m, xi as tf.Tensor2D), (dy, [, ms]) => [product(ms, dy, true, false)], [m]);
 
-/** a [M, K] · transpose(b) for b [N, K], plain 2-D products both ways: da = dy · b, db = transpose(dy) · a. */
+/** a [M, K] · bᵀ for b [N, K]: da = dy · b, db = dyᵀ · a. */
 export const matMulBT = (a: tf.Tensor, b: tf.Tensor): tf.Tensor2D =>
-  customOp([a, b], (x, y) => tf.matMul(x as tf.Tensor2D, tf.transpose(y) as tf.Tensor2D),
-    (dy, [x, y]) => [tf.matMul(dy, y as tf.Tensor2D), tf.matMul(tf.transpose(dy), x as tf.Tensor2D)]);
+  customOp([a, b], (x, y) => product(x, y, false, true), (dy, [x, y]) => [tf.matMul(dy, y as tf.Tensor2D), product(dy, x, true, false)]);
 
 /** y = x·Wᵀ + b for x [..., in], W [out, in] (nn.Linear layout), b [out] or null; plain 2-D products (matMulBT). */
 export function linear(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor | null): tf.Tensor {

@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { BACKEND_NAMES, type BackendName } from '../core/backends.ts';
+import { installWasmMatMul } from './wasm/matmul.ts';
 
 export { BACKEND_NAMES, isBackendName, type BackendName } from '../core/backends.ts';
 
@@ -147,6 +148,8 @@ export function registerWasm(): Promise<typeof import('@tensorflow/tfjs-backend-
     }
     fixWasmOneHot();
     addWasmUnsortedSegmentSum();
+    installWasmMatMul();
+    shareWasmIdentity();
     return wasm;
   })();
   return wasmReady;
@@ -181,6 +184,27 @@ function fixWasmOneHot(): void {
       return out;
     },
   });
+}
+
+/**
+ * NOTE: tfjs-backend-wasm 4.22's Identity copies its input. tfjs runs Identity to keep every tensor a gradient saves
+ * (~1,900 copies in a ViT-Tiny training step, 6–10 % of it). Tensors are immutable and the wasm backend counts
+ * references (its Reshape already shares data this way), so the copy shares the input's memory instead, as the cpu
+ * backend's Identity does.
+ */
+function shareWasmIdentity(): void {
+  const original = tf.getKernel('Identity', 'wasm');
+  if (!original || (original as { inflateseg?: boolean }).inflateseg) return;
+  tf.unregisterKernel('Identity', 'wasm');
+  tf.registerKernel({
+    kernelName: 'Identity', backendName: 'wasm', setupFunc: original.setupFunc, inflateseg: true,
+    kernelFunc: (args) => {
+      const { x } = args.inputs as { x: tf.TensorInfo };
+      if (x.dtype === 'string') return original.kernelFunc(args);
+      (args.backend as unknown as { incRef(id: tf.DataId): void }).incRef(x.dataId);
+      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+    },
+  } as tf.KernelConfig);
 }
 
 /**

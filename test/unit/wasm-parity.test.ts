@@ -1,9 +1,11 @@
-// The wasm backend (tfjs-backend-wasm, XNNPACK) against the cpu backend: one seeded micro training step (logits, loss,
-// every gradient, the AdamW update) through the self-check's step and comparison, and a short TrainingRun on wasm
-// with flat memory. The model's products are plain 2-D matMuls with custom gradients (src/model/ops.ts).
+// The wasm backend (tfjs-backend-wasm with our SIMD matrix product, src/train/wasm/matmul.ts) against the cpu backend:
+// one seeded micro training step (logits, loss, every gradient, the AdamW update) through the self-check's step and
+// comparison, with our product and with tfjs's own (XNNPACK), and a short TrainingRun on wasm with flat memory. The
+// model's products are 2-D matMuls with custom gradients (src/model/ops.ts).
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chooseBackend, type BackendName } from '../../src/train/backend.ts';
+import { wasmGemm } from '../../src/train/wasm/matmul.ts';
 import { TrainingRun } from '../../src/train/run.ts';
 import { makeConfig } from '../../src/model/index.ts';
 import { MICRO_SPEC, compareSteps, microCheckModel, microEncoderState, runStep, type SelfCheckModel } from '../../src/train/selfcheck.ts';
@@ -26,8 +28,10 @@ describe('wasm backend vs cpu', () => {
     const before = tf.memory().numTensors;
     const model = microCheckModel();
     const ref = await runStep('cpu', model);
+    const calls = wasmGemm.calls;
     const got = await runStep(WASM, model, ref.grads);
     expect(tf.getBackend()).toBe('wasm');
+    expect(wasmGemm.calls - calls).toBeGreaterThan(100); // the step's products ran on our kernel
     const v = compareSteps(ref, got);
     expect(v.failures).toEqual([]);
     expect(v.ok).toBe(true);
@@ -35,6 +39,21 @@ describe('wasm backend vs cpu', () => {
     // Own gradients too (not only the shared-gradient update): the same parameters, none all-zero by accident.
     expect([...got.grads.values()].filter((g) => g.some((x) => x !== 0)).length).toBeGreaterThan(got.grads.size - 2);
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('with tfjs\'s own product (XNNPACK, explicit transposes: where wasm has no SIMD) the same step agrees too', async () => {
+    const model = microCheckModel();
+    const ref = await runStep('cpu', model);
+    wasmGemm.enabled = false;
+    try {
+      const calls = wasmGemm.calls;
+      const got = await runStep(WASM, model, ref.grads);
+      expect(wasmGemm.calls).toBe(calls);
+      const v = compareSteps(ref, got);
+      expect(v.failures).toEqual([]);
+    } finally {
+      wasmGemm.enabled = true;
+    }
   });
 
   it('BEiT (relative position bias: Gather, whose gradient wasm lacked) with the UPerNet head: the same step agrees', async () => {
