@@ -124,7 +124,8 @@ interface BackendRecord { backend: string; adapter?: string; software?: boolean;
 /**
  * One backend in a fresh page: start it, its matMul, then each row unless estimated over SLOW_MS. NOTE: the estimate
  * is the larger of (a) the reference time (Node wasm, else this run's page wasm) × this backend's slowdown against it
- * on the largest row run so far (1 before any), and (b) the step's counted FLOPs at half this backend's best plain
+ * on the largest row with the same head run so far (1 before any; per head: WebGL runs the micro UPerNet step 140×
+ * slower than wasm, the UNETR one 6×), and (b) the step's counted FLOPs at half this backend's best plain
  * matMul rate (the ViT rows reach 24–60 % of it; micro rows ~1–10 %, so (a) from a micro row alone is far too low:
  * SwiftShader WebGPU's ViT-Tiny 128 px step was estimated at 11 s from its micro row and took 45 s). Micro rows always
  * run, all their timed steps even after a slow first step (WebGL and WebGPU compile their shaders there): they calibrate (a).
@@ -153,12 +154,12 @@ async function pageBackend(
     if (!mmReply.ok || mmReply.type !== 'matmul') throw new Error(`matMul: ${mmReply.ok ? 'unexpected reply' : mmReply.error}`);
     const mm = rec.matmul = mmReply.matmul;
     say(`\npage ${backend} — ${rec.adapter}${rec.software ? ' (software)' : ''}, ${started.crossOriginIsolated ? '' : 'not '}cross-origin isolated: plain matMul ${mm.sizes.map((s) => `${s.n}² ${f1(s.gflops)}`).join(', ')} GFLOP/s (best ${f1(mm.best)})`);
-    let slowdown = 1;
+    const slowdown = new Map<string, number>();
     for (const [i, shape] of TRAIN_SHAPES.entries()) {
       await beforeRow?.(shape);
       const ref = refMs(shape);
       const flops = shapeFlops(shape).stepFlops;
-      const estimate = Math.max(ref === undefined ? 0 : ref * slowdown, (flops / (0.5 * mm.best * 1e9)) * 1000);
+      const estimate = Math.max(ref === undefined ? 0 : ref * (slowdown.get(shape.decoder) ?? 1), (flops / (0.5 * mm.best * 1e9)) * 1000);
       const base: Row = { where: 'page', backend, shape, stepGflop: flops / 1e9, load1: load1(), estimateMs: estimate };
       if (shape.encoder !== 'micro' && estimate > SLOW_MS) {
         const r = { ...base, skipped: `skipped: > ${SLOW_MS / 1000} s/step (estimated ${f1(estimate / 1000)} s)` };
@@ -179,7 +180,7 @@ async function pageBackend(
       r.estimateMs = estimate;
       rows.push(r);
       sayRow(r);
-      if (ref !== undefined && r.medianMs !== undefined && !r.skipped) slowdown = r.medianMs / ref;
+      if (ref !== undefined && r.medianMs !== undefined && !r.skipped) slowdown.set(shape.decoder, r.medianMs / ref);
     }
   } catch (err) {
     rec.error = err instanceof Error ? err.message : String(err);
