@@ -3,7 +3,9 @@
 // counted GFLOP/s as a fraction of that backend's plain matMul throughput; PyTorch on the same shapes (bench/
 // torch_step.py); the FLOPs of `center` T 5 vs `2d`; tensor memory over 100 steps; whole-volume evaluation of Colin27.
 // Core: src/cli/benchCore.ts (as `inflateseg bench`). Reported, never asserted: bench/RESULTS.md, bench/results-train.json.
-// Env: BENCH_PARTS (train,torch,method,memory,inference), BENCH_TRAIN_BACKENDS (wasm,cpu,webgpu), BENCH_TRAIN_REPS (3),
+// Part 'ceiling': the arithmetic ceiling of wasm SIMD on one thread (bench/wasm-peak.ts) beside the matMul of tfjs's own
+// wasm kernel (XNNPACK), of ours (src/train/wasm/matmul.ts) and of PyTorch.
+// Env: BENCH_PARTS (train,torch,method,memory,inference,ceiling), BENCH_TRAIN_BACKENDS (wasm,cpu,webgpu), BENCH_TRAIN_REPS (3),
 // BENCH_SLOW_S (20: cpu/WebGPU rows estimated slower than this per step are skipped), BENCH_TORCH_THREADS (1,2);
 // for quick tries: BENCH_SHAPES (training rows whose label contains one of these, e.g. 'vit_tiny 128'), BENCH_MEMORY_STEPS (100);
 // BENCH_OUT (bench/results-train.json): where the JSON goes.
@@ -23,10 +25,12 @@ import { TrainingRun, caseVolume } from '../src/train/run.ts';
 import { evaluateVolume } from '../src/train/evaluate.ts';
 import { loadVolume } from '../src/workers/nifti.job.ts';
 import { DEFAULT_TRAIN_CONFIG, type CaseData } from '../src/workers/train.protocol.ts';
+import { wasmGemm } from '../src/train/wasm/matmul.ts';
+import { wasmPeak, type WasmPeak } from './wasm-peak.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const env = (k: string, d: string) => (process.env[k] ?? d).split(',').map((s) => s.trim()).filter(Boolean);
-const PARTS = env('BENCH_PARTS', 'train,torch,method,memory,inference');
+const PARTS = env('BENCH_PARTS', 'train,torch,method,memory,inference,ceiling');
 const BACKENDS = env('BENCH_TRAIN_BACKENDS', 'wasm,cpu,webgpu');
 const REPS = Math.max(1, Number(process.env.BENCH_TRAIN_REPS ?? 3));
 const SLOW_MS = 1000 * Number(process.env.BENCH_SLOW_S ?? 20);
@@ -231,6 +235,31 @@ async function partInference() {
   return out;
 }
 
+// --- the ceiling: wasm SIMD's peak, tfjs's product and ours, PyTorch's ------------------------------------------------
+async function partCeiling(torch: { matmul: Array<{ threads: number; best: number }> } | undefined) {
+  const peak: WasmPeak = wasmPeak();
+  try {
+    // NOTE: Node 20 runs relaxed SIMD only behind a flag: a child process measures the fused multiply–add.
+    const out = execFileSync(process.execPath, ['--experimental-wasm-relaxed-simd', '--import', 'tsx', path.join(ROOT, 'bench/wasm-peak.ts'), '--json'], { cwd: ROOT, encoding: 'utf8' });
+    peak.relaxedMadd = (JSON.parse(out.trim().split('\n').at(-1)!) as WasmPeak).relaxedMadd;
+  } catch (err) {
+    say(`(relaxed SIMD not measured: ${err instanceof Error ? err.message.split('\n')[0] : String(err)})`);
+  }
+  const kernels: Record<string, MatMulThroughput> = {};
+  if (await useBackend('wasm')) {
+    for (const on of [true, false]) {
+      wasmGemm.enabled = on;
+      kernels[on ? 'ours' : 'xnnpack'] = await matMulThroughput([256, 512, 1024]);
+    }
+    wasmGemm.enabled = true;
+  }
+  const torchBest = torch?.matmul.find((m) => m.threads === 1)?.best;
+  say(`wasm SIMD ceiling (f32x4 mul + add, 1 thread): ${f1(peak.simd128)} GFLOP/s; relaxed_madd ${peak.relaxedMadd === null ? '—' : f1(peak.relaxedMadd)}`);
+  for (const [k, m] of Object.entries(kernels)) say(`tfjs wasm matMul, ${k === 'ours' ? 'our kernel' : "tfjs's own (XNNPACK)"}: ${m.sizes.map((x) => `${x.n}² ${f1(x.gflops)}`).join(', ')} GFLOP/s = ${pct(m.best / peak.simd128)} of the ceiling`);
+  if (torchBest) say(`PyTorch matmul, 1 thread: ${f1(torchBest)} GFLOP/s = ${(torchBest / peak.simd128).toFixed(1)}× the wasm ceiling`);
+  return { peak, kernels, torchOneThreadBest: torchBest ?? null };
+}
+
 // --- the run ------------------------------------------------------------------------------------------------------
 const git = (...args: string[]) => { try { return execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim(); } catch { return ''; } };
 const t0 = Date.now();
@@ -246,6 +275,7 @@ if (PARTS.includes('torch')) { say('\n## PyTorch, same shapes'); results.torch =
 if (PARTS.includes('method')) { say('\n## Method overhead: center T 5 vs 2d'); results.method = await partMethod(); }
 if (PARTS.includes('memory')) { say('\n## Memory over 100 steps'); results.memory = await partMemory(); }
 if (PARTS.includes('inference')) { say('\n## Inference: Colin27 1 mm, whole volume'); results.inference = await partInference(); }
+if (PARTS.includes('ceiling')) { say('\n## Ceiling: wasm SIMD, tfjs matMul kernels, PyTorch'); results.ceiling = await partCeiling(results.torch as never); }
 results.matmul = matmul;
 results.adapters = adapters;
 Object.assign(results.machine as object, { loadEnd: os.loadavg(), seconds: (Date.now() - t0) / 1000 });
