@@ -1,29 +1,16 @@
 // Messages between the bench page (main.ts) and its worker (bench.worker.ts), and the row a training step returns.
 // Types only: bench/browser.ts (Node) reads the same shapes back from page.evaluate.
 import type { BackendInfo, BackendName } from '../../src/train/backend.ts';
-import type { MatMulThroughput, MemoryPoint } from '../../src/cli/benchCore.ts';
+import type { MatMulThroughput, MemoryPoint, StepBench } from '../../src/cli/benchCore.ts';
 import type { StepShape } from '../../src/cli/benchShapes.ts';
-import type { StepFlops } from '../../src/weights/flops.ts';
 
 export type BenchRequest =
   | { type: 'backend'; backend: BackendName }
   | { type: 'matmul' }
   | { type: 'step'; shape: StepShape; steps: number; skipAboveMs?: number; oneStepAboveMs?: number };
 
-/** One benchTrainStep, without its model config (the decoder width is what the table needs). */
-export interface PageStep {
-  shape: StepShape;
-  decoderWidth: number;
-  flops: StepFlops;
-  warmupMs: number[];
-  ms: number[];
-  median: number;
-  samplesPerSec: number;
-  gflops: number;
-  memoryAfter: MemoryPoint;
-  growth: { numTensors: number; numBytes: number };
-  skipped?: string;
-}
+/** One benchTrainStep, without its model config (the decoder width is what the table needs) and with the memory after the last step only. */
+export type PageStep = Omit<StepBench, 'config' | 'memory'> & { decoderWidth: number; memoryAfter: MemoryPoint };
 
 export type BenchReply =
   | { ok: true; type: 'backend'; info: BackendInfo; userAgent: string; crossOriginIsolated: boolean }
