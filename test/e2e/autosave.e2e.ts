@@ -3,7 +3,7 @@
 // the offer names the files to drop; Discard deletes it. Without OPFS writes, IndexedDB keeps it instead.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { ARTIFACTS, openApp, startHarness, type Harness } from './harness.ts';
+import { ARTIFACTS, clickAndWait, errorNotices, openApp, startHarness, type Harness } from './harness.ts';
 import { backendBadge, setUpMicroRun, startRun } from './flows.ts';
 import path from 'node:path';
 
@@ -81,12 +81,10 @@ describe('autosave', () => {
     const badge = page.getByTestId('backend');
     await backendBadge(page);
     expect(await badge.getAttribute('data-backend')).toBe('webgpu');
-    await page.getByTestId('train-evaluate').click();
     // An evaluation that fails says so in a notice: stop waiting then, and show it.
     const table = page.getByTestId('evaluation');
-    const failure = page.getByTestId('notice-error');
-    await table.or(failure).first().waitFor({ timeout: 240_000 });
-    expect(await failure.allTextContents()).toEqual([]);
+    await clickAndWait(page, page.getByTestId('train-evaluate'), table, 240_000);
+    expect(await errorNotices(page)).toEqual([]);
     expect(await badge.getAttribute('data-backend')).toBe('webgpu');
     const dice = Number((await table.locator('td.num').allTextContents())[0]);
     expect(dice).toBeGreaterThanOrEqual(0);

@@ -1,5 +1,5 @@
 // End-to-end harness: serves the built app (dist/) with Vite's preview server and drives Debian's Chromium.
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { preview, type PreviewServer } from 'vite';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -76,6 +76,28 @@ export async function openApp(h: Harness, query = '', opts: OpenOptions = {}): P
   const search = params.toString();
   await page.goto(h.url + (search ? `?${search}` : ''));
   return { page, errors };
+}
+
+/** The texts of the error notices on the page now. */
+export const errorNotices = (page: Page): Promise<string[]> => page.getByTestId('notice-error').allTextContents();
+
+/**
+ * Clicks `button`, then waits for `target` to be visible. Fails at once, quoting it, when an error notice appears
+ * that was not there before the click (a failed evaluation says so in a notice; without this the test would wait
+ * out its whole timeout and report only that).
+ */
+export async function clickAndWait(page: Page, button: Locator | (() => Promise<void>), target: Locator, timeout: number): Promise<void> {
+  const before = await errorNotices(page);
+  if (typeof button === 'function') await button();
+  else await button.click();
+  const end = Date.now() + timeout;
+  for (;;) {
+    if (await target.isVisible()) return;
+    const fresh = (await errorNotices(page)).filter((t) => !before.includes(t));
+    if (fresh.length) throw new Error(`an error notice appeared instead: ${fresh.join(' | ')}`);
+    if (Date.now() > end) throw new Error(`still waiting after ${timeout / 1000} s (no error notice on the page)`);
+    await page.waitForTimeout(250);
+  }
 }
 
 /** Dispatches a real `drop` event on the page carrying the given files (bytes travel as base64). */

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { ARTIFACTS, openApp, startHarness, type Harness } from './harness.ts';
+import { ARTIFACTS, clickAndWait, openApp, startHarness, type Harness } from './harness.ts';
 import { microHubFiles, startHubServer, type HubServer } from '../support/hubServer.ts';
 
 
@@ -111,8 +111,7 @@ describe('keyboard only', () => {
 
     // --- Evaluate, then export the checkpoint and the prediction ------------------------------------------------------
     await tabTo(page, '[data-testid=train-evaluate]');
-    await page.keyboard.press('Enter');
-    await page.getByTestId('evaluation').waitFor({ timeout: 150_000 });
+    await clickAndWait(page, () => page.keyboard.press('Enter'), page.getByTestId('evaluation'), 150_000);
     lostFocus(await focused(page, '[data-testid=train-evaluate]'), 'Evaluate (src/ui/TrainingPanel.tsx, data-testid=train-evaluate) is disabled while it evaluates');
     await tabTo(page, '[data-testid=export-checkpoint]', true);
     const [ck] = await Promise.all([page.waitForEvent('download'), page.keyboard.press('Enter')]);

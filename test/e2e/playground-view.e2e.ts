@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { ARTIFACTS, dropFiles, openApp, pixelDiff, pixelStats, screenshotPixels, startHarness, watchFrameGaps, type Harness, type Pixels } from './harness.ts';
+import { ARTIFACTS, clickAndWait, dropFiles, openApp, pixelDiff, pixelStats, screenshotPixels, startHarness, watchFrameGaps, type Harness, type Pixels } from './harness.ts';
 import { runToDone, setUpMicroRun, startRun } from './flows.ts';
 
 const TRUTH = '[data-testid=slice-canvas]';
@@ -89,9 +89,8 @@ describe('playground view in Chromium (automatic backend)', () => {
     const steps = await runToDone(page);
     expect(steps).toBe(4);
     const tRun = Date.now();
-    await page.getByTestId('train-evaluate').click();
     const table = page.getByTestId('evaluation');
-    await table.waitFor({ timeout: 120_000 });
+    await clickAndWait(page, page.getByTestId('train-evaluate'), table, 120_000);
     const meanDice = Number((await table.locator('td.num').allTextContents())[0]);
     const tTrained = Date.now();
 

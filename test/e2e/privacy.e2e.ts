@@ -10,7 +10,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Request } from 'playwright-core';
-import { ARTIFACTS, startHarness, type Harness } from './harness.ts';
+import { ARTIFACTS, clickAndWait, startHarness, type Harness } from './harness.ts';
 import { runToDone, setUpMicroRun, startRun } from './flows.ts';
 import { microHubFiles, startHubServer, type HubServer } from '../support/hubServer.ts';
 
@@ -88,8 +88,7 @@ describe('privacy', () => {
     await setUpMicroRun(page, { T: 3, size: 32, steps: 2, batch: 1, valEvery: 2, lr: 0.002 });
     await startRun(page);
     await runToDone(page);
-    await page.getByTestId('train-evaluate').click();
-    await page.getByTestId('evaluation').waitFor({ timeout: 150_000 });
+    await clickAndWait(page, page.getByTestId('train-evaluate'), page.getByTestId('evaluation'), 150_000);
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-checkpoint').click()]);
     expect(download.suggestedFilename()).toMatch(/\.safetensors$/);
     expect(hub.requests).toEqual([]);

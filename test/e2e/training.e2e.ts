@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ARTIFACTS, ROOT, distinctColours, dropFiles, openApp, screenshotPixels, startHarness, type Harness } from './harness.ts';
+import { ARTIFACTS, ROOT, clickAndWait, distinctColours, dropFiles, openApp, screenshotPixels, startHarness, type Harness } from './harness.ts';
 import { readNifti } from '../../src/nifti/index.ts';
 import { readSafetensors } from '../../src/weights/formats/index.ts';
 
@@ -51,9 +51,8 @@ describe('training in Chromium (WebGPU)', () => {
       expect(distinctColours(px), name).toBeGreaterThan(40);
     }
 
-    await page.getByTestId('train-evaluate').click();
     const table = page.getByTestId('evaluation');
-    await table.waitFor({ timeout: 180_000 });
+    await clickAndWait(page, page.getByTestId('train-evaluate'), table, 180_000);
     const cells = await table.locator('td.num').allTextContents();
     const dice = Number(cells[0]);
     expect(dice).toBeGreaterThanOrEqual(0);
