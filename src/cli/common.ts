@@ -66,7 +66,7 @@ export const OUT_FLAG: FlagSpec = { name: 'out', kind: 'string', arg: 'DIR', hel
 export const FORCE_FLAG: FlagSpec = { name: 'force', kind: 'bool', help: 'overwrite results already in --out' };
 export const BACKEND_FLAG: FlagSpec = {
   name: 'backend', kind: 'string', choices: ['webgpu', 'wasm', 'cpu'],
-  help: 'force a backend; by default WebGPU on a GPU (Dawn over Vulkan), else wasm (WebAssembly, XNNPACK: faster than a software Vulkan driver, which is skipped), else the plain-JS cpu backend; webgpu forces Dawn even over a software driver',
+  help: 'force a backend; by default WebGPU on a GPU (Dawn over Vulkan), else wasm (WebAssembly SIMD: faster than a software Vulkan driver, which is skipped), else the plain-JS cpu backend; webgpu forces Dawn even over a software driver',
 };
 
 /** Flags that choose and inflate the encoder (train, inflate). */

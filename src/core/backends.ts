@@ -1,7 +1,7 @@
 // The names of the tfjs backends InflateSeg trains on, their labels, and reading one from a URL or a flag. Pure (no
 // tfjs): the page's store and UI use it without loading tfjs; src/train/backend.ts starts them.
 
-/** Every backend training runs on: WebGPU, tfjs's WebAssembly backend (XNNPACK matMuls), WebGL, plain-JS cpu. */
+/** Every backend training runs on: WebGPU, tfjs's WebAssembly backend (with our SIMD matrix product), WebGL, plain-JS cpu. */
 export type BackendName = 'webgpu' | 'wasm' | 'webgl' | 'cpu';
 
 /** In the automatic order (src/train/backend.ts AUTO_ORDER). */

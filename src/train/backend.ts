@@ -1,4 +1,4 @@
-// Picks the tfjs backend for training — a hardware WebGPU adapter, else WebAssembly (XNNPACK), else WebGL, else the
+// Picks the tfjs backend for training — a hardware WebGPU adapter, else WebAssembly (SIMD), else WebGL, else the
 // plain-JS cpu backend; a software WebGPU adapter is passed over for WebAssembly — and describes what it runs on
 // (adapter, limits, why earlier choices were skipped) so the UI and the CLI can say so. Runs inside a worker or in Node.
 import * as tf from '@tensorflow/tfjs';
@@ -10,10 +10,11 @@ export { BACKEND_NAMES, isBackendName, type BackendName } from '../core/backends
 
 /**
  * The order tried when nothing is forced: a hardware WebGPU adapter, WebAssembly, WebGL, cpu.
- * NOTE: a software WebGPU adapter (SwiftShader ~0.3, lavapipe ~2.6 GFLOP/s) is skipped for wasm (XNNPACK with SIMD,
- * ~15–38 GFLOP/s on one thread; bench/RESULTS.md: wasm trains 60–200× faster than SwiftShader WebGPU and 10–20×
- * faster than cpu). WebGL comes after wasm: with no GPU it is ANGLE over SwiftShader as well; a hardware GPU that
- * has WebGL but no WebGPU was not measured against wasm (the ?backend=webgl / Backend setting forces it).
+ * NOTE: a software WebGPU adapter (SwiftShader ~0.3–0.7, lavapipe ~2.6 GFLOP/s) is skipped for wasm (SIMD, our own
+ * matrix product at 34–40 GFLOP/s on one thread, src/train/wasm/matmul.ts). Measured in Chromium (bench/RESULTS.md,
+ * `npm run bench:browser`), a ViT-Tiny 128 px step: wasm 0.35 s, WebGL 3.1 s, cpu 11.7 s, SwiftShader WebGPU 22.6 s.
+ * WebGL comes after wasm: with no GPU it is ANGLE over SwiftShader; a hardware GPU that has WebGL but no WebGPU was
+ * not measured against wasm (the ?backend=webgl / Backend setting forces it).
  */
 export const AUTO_ORDER: readonly BackendName[] = BACKEND_NAMES;
 
@@ -125,7 +126,8 @@ let wasmReady: Promise<typeof import('@tensorflow/tfjs-backend-wasm')> | null = 
 const inNode = (): boolean => typeof process !== 'undefined' && !!process.versions?.node;
 
 /**
- * Loads tfjs's wasm backend once (it registers itself as 'wasm') and fixes its OneHot kernel. In a page or worker
+ * Loads tfjs's wasm backend once (it registers itself as 'wasm') and replaces some of its kernels: OneHot (wrong for
+ * float32), UnsortedSegmentSum (missing), BatchMatMul (ours, faster) and Identity (shares instead of copying). In a page or worker
  * the three .wasm files are served by Vite (`?url` imports); Node reads them from node_modules.
  * NOTE: imported on demand, not at the top: the package registers 'wasm' at priority 2 on import, which would make
  * it Node's default backend ahead of cpu for every caller that never chose one.

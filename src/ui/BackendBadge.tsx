@@ -17,7 +17,7 @@ export function badgeText(b: BackendInfo): string {
 
 /** The badge's tooltip: what runs the work, why earlier backends were skipped, and how to choose another. */
 export function badgeTitle(b: BackendInfo): string {
-  const what = b.name === 'wasm' ? 'Training runs on the CPU through WebAssembly (XNNPACK).'
+  const what = b.name === 'wasm' ? `Training runs on the CPU through WebAssembly (${b.adapter}).`
     : b.name === 'cpu' ? 'Training runs on the CPU in plain JavaScript (slow).'
       : `Training runs on ${LABEL[b.name]}: ${b.adapter}.`;
   const forced = b.requested
