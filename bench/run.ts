@@ -1,4 +1,4 @@
-// Benchmarks of the data path and the viewer (`npm run bench`): prints a table and records
+// Benchmarks of the data path and the viewer (`npm run bench:data`; `npm run bench` runs it before bench:train and bench:browser): prints a table and records
 // bench/results.json and the tables in bench/RESULTS.md. Timings are reported, never asserted.
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
