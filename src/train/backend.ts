@@ -285,7 +285,15 @@ export async function chooseBackend(prefer?: BackendName, opts: ChooseOptions = 
         const ctx = gl.gpgpu?.gl;
         const ext = ctx?.getExtension('WEBGL_debug_renderer_info');
         const desc = ext && ctx ? String(ctx.getParameter(ext.UNMASKED_RENDERER_WEBGL)) : 'WebGL';
-        return { name, adapter: desc, software: SOFTWARE.test(desc), fallbacks, ...requested };
+        const software = SOFTWARE.test(desc);
+        // NOTE: on a software renderer, unpacked textures. SwiftShader keeps only its last 1024 compiled pixel routines
+        // (LRU) and tfjs builds one shader per op and shape, so a step that cycles through more shaders than that
+        // recompiles every one on every draw (n distinct adds in a loop: 0.06 ms each up to n = 1000, 6.2 ms from
+        // 1100). The micro UPerNet step used 1103 shaders packed (7.9 s/step), 993 unpacked (0.35–0.39 s); ViT-Tiny
+        // 128 px UNETR is no slower unpacked (3.2 s), its UPerNet still over (1089: 10.2 s). WEBGL_USE_SHAPES_UNIFORMS
+        // (477) fails the e2e WebGL-vs-cpu gradient check. Read when a shader is built: no kernel has run yet.
+        if (software) tf.env().set('WEBGL_PACK', false);
+        return { name, adapter: desc, software, fallbacks, ...requested };
       }
       await tf.setBackend('cpu');
       await tf.ready();
