@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { BACKEND_NAMES, type BackendName } from '../core/backends.ts';
 import { installWasmMatMul } from './wasm/matmul.ts';
+import { replaceWasmKernel, wasmInternals } from './wasm/kernels.ts';
 
 export { BACKEND_NAMES, isBackendName, type BackendName } from '../core/backends.ts';
 
@@ -157,34 +158,25 @@ export function registerWasm(): Promise<typeof import('@tensorflow/tfjs-backend-
   return wasmReady;
 }
 
-interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
-
 /**
  * NOTE: tfjs-backend-wasm 4.22's OneHot writes int32 ones whatever the requested dtype, so a float32 one-hot reads
  * 1.4e-45 (the losses' one-hot, src/model/losses.ts): replaced by a plain loop over the heap, any dtype.
  */
 function fixWasmOneHot(): void {
-  if (tf.getKernel('OneHot', 'wasm')) tf.unregisterKernel('OneHot', 'wasm');
-  tf.registerKernel({
-    kernelName: 'OneHot', backendName: 'wasm',
-    kernelFunc: ({ inputs, attrs, backend }) => {
-      const { indices } = inputs as { indices: tf.TensorInfo };
-      const { depth, onValue, offValue, dtype } = attrs as unknown as { depth: number; onValue: number; offValue: number; dtype: tf.DataType };
-      const be = backend as unknown as WasmBackendLike;
-      // NOTE: makeOutput may grow the wasm memory, which detaches views taken before it: output first.
-      const out = be.makeOutput([...indices.shape, depth], dtype);
-      const idx = be.typedArrayFromHeap(indices);
-      const o = be.typedArrayFromHeap(out);
-      o.fill(offValue);
-      for (let i = 0; i < idx.length; i++) {
-        const k = idx[i];
-        if (k >= 0 && k < depth) o[i * depth + k] = onValue;
-      }
-      return out;
-    },
+  replaceWasmKernel('OneHot', ({ inputs, attrs, backend }) => {
+    const { indices } = inputs as { indices: tf.TensorInfo };
+    const { depth, onValue, offValue, dtype } = attrs as unknown as { depth: number; onValue: number; offValue: number; dtype: tf.DataType };
+    const be = wasmInternals(backend);
+    // NOTE: makeOutput may grow the wasm memory, which detaches views taken before it: output first.
+    const out = be.makeOutput([...indices.shape, depth], dtype);
+    const idx = be.typedArrayFromHeap(indices);
+    const o = be.typedArrayFromHeap(out);
+    o.fill(offValue);
+    for (let i = 0; i < idx.length; i++) {
+      const k = idx[i];
+      if (k >= 0 && k < depth) o[i * depth + k] = onValue;
+    }
+    return out;
   });
 }
 
@@ -195,18 +187,13 @@ function fixWasmOneHot(): void {
  * backend's Identity does.
  */
 function shareWasmIdentity(): void {
-  const original = tf.getKernel('Identity', 'wasm');
-  if (!original || (original as { inflateseg?: boolean }).inflateseg) return;
-  tf.unregisterKernel('Identity', 'wasm');
-  tf.registerKernel({
-    kernelName: 'Identity', backendName: 'wasm', setupFunc: original.setupFunc, inflateseg: true,
-    kernelFunc: (args) => {
-      const { x } = args.inputs as { x: tf.TensorInfo };
-      if (x.dtype === 'string') return original.kernelFunc(args);
-      (args.backend as unknown as { incRef(id: tf.DataId): void }).incRef(x.dataId);
-      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
-    },
-  } as tf.KernelConfig);
+  if (!tf.getKernel('Identity', 'wasm')) return;
+  replaceWasmKernel('Identity', (args, original) => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    if (x.dtype === 'string') return original!(args);
+    wasmInternals(args.backend).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  });
 }
 
 /**
@@ -220,7 +207,7 @@ function addWasmUnsortedSegmentSum(): void {
     kernelFunc: ({ inputs, attrs, backend }) => {
       const { x, segmentIds } = inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
       const { numSegments } = attrs as unknown as { numSegments: number };
-      const be = backend as unknown as WasmBackendLike;
+      const be = wasmInternals(backend);
       const inner = x.shape.slice(1).reduce((a, b) => a * b, 1);
       // NOTE: makeOutput may grow the wasm memory, which detaches views taken before it: output first.
       const out = be.makeOutput([numSegments, ...x.shape.slice(1)], x.dtype);

@@ -2,6 +2,7 @@
 // single tfjs kernel (instead of ~15 per parameter), bit-identical to the per-tensor tfjs ops in src/train/optim/adamw.ts.
 import * as tf from '@tensorflow/tfjs';
 import { instantiateAdamwSimd } from './adamw-simd.ts';
+import { perWasmBackend, wasmInternals } from '../wasm/kernels.ts';
 
 export const FUSED_ADAMW = 'InflateSegFusedAdamW';
 
@@ -135,23 +136,16 @@ function cpuKernel({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap; 
 
 // --- wasm backend -----------------------------------------------------------------------------------------------
 
-interface WasmBackendLike {
-  wasm: { asm?: { memory?: WebAssembly.Memory }; HEAPF32: Float32Array };
-  dataIdMap: { get(id: tf.DataId): { memoryOffset: number } };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-}
-
 /** The SIMD functions per wasm backend instance (null: none, update in JavaScript). */
-const simdFor = new WeakMap<object, ReturnType<typeof instantiateAdamwSimd>>();
+const simdOf = perWasmBackend(instantiateAdamwSimd);
 
 /** Switch for tests: false makes the wasm kernel update in JavaScript only (the SIMD function's reference). */
 export const wasmSimd = { enabled: true };
 
 function wasmKernel({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; backend: unknown }): tf.TensorInfo[] {
   const at = attrs as unknown as Attrs;
-  const be = backend as WasmBackendLike;
-  if (!simdFor.has(be)) simdFor.set(be, be.wasm.asm?.memory ? instantiateAdamwSimd(be.wasm.asm.memory) : null);
-  const simd = wasmSimd.enabled ? simdFor.get(be)! : null;
+  const be = wasmInternals(backend);
+  const simd = wasmSimd.enabled ? simdOf(be) : null;
   const k = constants(at);
   const offset = (t: tf.TensorInfo) => be.dataIdMap.get(t.dataId).memoryOffset;
   // Allocate every output first: an allocation may grow the memory and detach earlier views of it.

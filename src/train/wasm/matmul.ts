@@ -4,32 +4,22 @@
 // through small zero-padded blocks, and cases it does not cover (not float32; batch dimensions that are neither equal
 // nor 1) go to tfjs's own kernel.
 import * as tf from '@tensorflow/tfjs';
-import { instantiateGemm, MR, NR, type GatherFn, type GemmFn } from './gemm.ts';
-
-interface WasmBackendLike {
-  wasm: { asm?: { memory?: WebAssembly.Memory }; HEAPF32: Float32Array; _malloc(bytes: number): number; _free(ptr: number): void };
-  dataIdMap: { get(id: tf.DataId): { memoryOffset: number } };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-}
+import { instantiateGemm, MR, NR } from './gemm.ts';
+import { isOurWasmKernel, perWasmBackend, replaceWasmKernel, wasmInternals } from './kernels.ts';
 
 /** Switch for tests and benchmarks (false sends every product to tfjs's own kernel, XNNPACK), and a count of the products this kernel ran. */
 export const wasmGemm = { enabled: true, calls: 0 };
 
-const fnsFor = new WeakMap<object, { gemm: GemmFn; gather: GatherFn } | null>();
-
-/** The SIMD functions of a wasm backend instance (made on first use; null where the engine cannot run them). */
-function fnsOf(be: WasmBackendLike): { gemm: GemmFn; gather: GatherFn } | null {
-  if (!fnsFor.has(be)) fnsFor.set(be, be.wasm.asm?.memory ? instantiateGemm(be.wasm.asm.memory) : null);
-  return fnsFor.get(be)!;
-}
+/** The SIMD functions of a wasm backend instance (null where the engine cannot run them). */
+const fnsOf = perWasmBackend(instantiateGemm);
 
 /**
  * True when the active backend is wasm and its BatchMatMul is this kernel, able to run (enabled, SIMD present): then
  * transposed operands cost the same as plain ones (src/model/ops.ts uses the flags).
  */
 export function wasmMatMulFast(): boolean {
-  if (!wasmGemm.enabled || tf.getBackend() !== 'wasm' || !(tf.getKernel('BatchMatMul', 'wasm') as { inflateseg?: boolean } | undefined)?.inflateseg) return false;
-  return fnsOf(tf.backend() as unknown as WasmBackendLike) !== null;
+  if (!wasmGemm.enabled || tf.getBackend() !== 'wasm' || !isOurWasmKernel('BatchMatMul')) return false;
+  return fnsOf(wasmInternals(tf.backend())) !== null;
 }
 
 const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
@@ -39,21 +29,14 @@ const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b,
  * reachable for the cases above, and its setup still runs when the backend starts.
  */
 export function installWasmMatMul(): void {
-  const original = tf.getKernel('BatchMatMul', 'wasm');
-  if (!original || (original as { inflateseg?: boolean }).inflateseg) return;
-  tf.unregisterKernel('BatchMatMul', 'wasm');
-  const config: tf.KernelConfig & { inflateseg: boolean } = {
-    kernelName: 'BatchMatMul', backendName: 'wasm', setupFunc: original.setupFunc, inflateseg: true,
-    kernelFunc: (args) => matMulKernel(args, original.kernelFunc),
-  };
-  tf.registerKernel(config);
+  if (tf.getKernel('BatchMatMul', 'wasm')) replaceWasmKernel('BatchMatMul', (args, original) => matMulKernel(args, original!));
 }
 
 function matMulKernel(args: Parameters<tf.KernelFunc>[0], fallback: tf.KernelFunc): tf.TensorInfo | tf.TensorInfo[] {
   const { inputs, attrs, backend } = args;
   const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
   const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
-  const be = backend as unknown as WasmBackendLike;
+  const be = wasmInternals(backend);
   const fns = fnsOf(be);
   const ra = a.shape.length, rb = b.shape.length;
   const batchA = size(a.shape.slice(0, -2)), batchB = size(b.shape.slice(0, -2));
