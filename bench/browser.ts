@@ -17,7 +17,7 @@ import * as tf from '@tensorflow/tfjs';
 import { CHROMIUM, DEFAULT_ARGS } from '../test/e2e/harness.ts';
 import { chooseBackend, isBackendName, type BackendName } from '../src/train/backend.ts';
 import { benchTrainStep, matMulThroughput, type MatMulThroughput } from '../src/cli/benchCore.ts';
-import { growthText, mib, shapeFlops, type BenchEncoder, type StepShape } from '../src/cli/benchShapes.ts';
+import { benchTrainShapes, growthText, mib, shapeFlops, shapeLabel, type BenchEncoder, type StepShape } from '../src/cli/benchShapes.ts';
 import type { BenchCall, BenchReply, BenchRequest, PageStep } from './browser/protocol.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -33,15 +33,11 @@ const say = (s: string) => console.log(s);
 const f1 = (x: number) => x.toFixed(1);
 const load1 = () => Number(os.loadavg()[0].toFixed(2));
 /** A row's name; also how rows are matched (a page's reply carries a copy of the shape). */
-const label = (s: StepShape) => `${s.encoder} ${s.size} px T ${s.T} b${s.batch} ${s.decoder === 'uper' ? 'UPerNet' : 'UNETR'}`;
+const label = shapeLabel;
 for (const b of BACKENDS) if (!isBackendName(b)) throw new Error(`BENCH_BROWSER_BACKENDS: '${b}' is not a backend (webgpu, wasm, webgl, cpu)`);
 
 // The rows of bench/train.ts: micro 32 px, ViT-Tiny and ViT-Small at 128 and 224 px, both heads, T 5, batch 2.
-const trainShape = (encoder: BenchEncoder, size: number, decoder: 'unetr' | 'uper'): StepShape => ({ encoder, decoder, size, T: 5, strategy: 'center', batch: 2 });
-const TRAIN_SHAPES: StepShape[] = [
-  trainShape('micro', 32, 'unetr'), trainShape('micro', 32, 'uper'),
-  ...(['vit_tiny', 'vit_small'] as const).flatMap((e) => [128, 224].flatMap((size) => [trainShape(e, size, 'unetr'), trainShape(e, size, 'uper')])),
-].filter((s) => !SHAPES.length || SHAPES.some((w) => label(s).includes(w))).sort((a, b) => shapeFlops(a).stepFlops - shapeFlops(b).stepFlops);
+const TRAIN_SHAPES = benchTrainShapes(SHAPES);
 
 interface Row {
   where: 'node' | 'page';

@@ -18,7 +18,7 @@ import { chooseBackend } from '../src/train/backend.ts';
 import { installDawn } from '../src/cli/backend.ts';
 import { useZlib } from '../src/cli/common.ts';
 import { benchTrainStep, matMulThroughput, median, type MatMulThroughput, type StepBench } from '../src/cli/benchCore.ts';
-import { BENCH_ENCODERS, generatedEncoder, growthText, mib, shapeFlops, type BenchEncoder, type StepShape } from '../src/cli/benchShapes.ts';
+import { BENCH_ENCODERS, benchTrainShapes, generatedEncoder, growthText, mib, shapeFlops, shapeLabel, type BenchEncoder, type StepShape } from '../src/cli/benchShapes.ts';
 import { trainStepFlops, encoderCost } from '../src/weights/flops.ts';
 import { microSpec } from '../src/weights/micro.ts';
 import { TrainingRun, caseVolume } from '../src/train/run.ts';
@@ -41,7 +41,7 @@ const results: Record<string, unknown> = {};
 const say = (s: string) => console.log(s);
 const f1 = (x: number) => x.toFixed(1);
 const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
-const label = (s: StepShape) => `${s.encoder} ${s.size} px T ${s.T}${s.strategy === '2d' ? ' (2d)' : ''} b${s.batch} ${s.decoder === 'uper' ? 'UPerNet' : 'UNETR'}`;
+const label = shapeLabel;
 
 // --- backends -------------------------------------------------------------------------------------------------
 const adapters: Record<string, string> = {};
@@ -76,11 +76,7 @@ function row(b: StepBench, backend: string) {
 }
 
 // --- training steps: wasm on every shape, cpu/WebGPU where an estimate says the step finishes in time ----------
-const trainShape = (encoder: BenchEncoder, size: number, decoder: 'unetr' | 'uper'): StepShape => ({ encoder, decoder, size, T: 5, strategy: 'center', batch: 2 });
-const TRAIN_SHAPES: StepShape[] = [
-  trainShape('micro', 32, 'unetr'), trainShape('micro', 32, 'uper'),
-  ...(['vit_tiny', 'vit_small'] as const).flatMap((e) => [128, 224].flatMap((size) => [trainShape(e, size, 'unetr'), trainShape(e, size, 'uper')])),
-].filter((s) => !SHAPES.length || SHAPES.some((w) => label(s).includes(w))).sort((a, b) => shapeFlops(a).stepFlops - shapeFlops(b).stepFlops);
+const TRAIN_SHAPES = benchTrainShapes(SHAPES);
 
 type Row = ReturnType<typeof row> | { backend: string; shape: StepShape; skipped: string; estimateMs: number };
 async function partTrain(): Promise<Row[]> {

@@ -54,6 +54,23 @@ export function shapeFlops(shape: StepShape): StepFlops {
   return trainStepFlops(spec, { kind: shape.decoder, width, numClasses: shape.numClasses ?? 8 }, shape.size, 1, T, shape.batch);
 }
 
+/** A shape's name in the benchmarks' tables and filters: 'vit_tiny 128 px T 5 b2 UNETR' (' (2d)' after T for '2d'). */
+export const shapeLabel = (s: StepShape): string =>
+  `${s.encoder} ${s.size} px T ${s.T}${s.strategy === '2d' ? ' (2d)' : ''} b${s.batch} ${s.decoder === 'uper' ? 'UPerNet' : 'UNETR'}`;
+
+/**
+ * The training rows of `npm run bench:train` and `bench:browser`: the micro ViT at 32 px, ViT-Tiny and ViT-Small at
+ * 128 and 224 px, each with both heads, T 5, batch 2, in order of counted FLOPs. `only`: keep the rows whose label
+ * contains one of these (BENCH_SHAPES, e.g. 'vit_tiny 128'); empty keeps all.
+ */
+export function benchTrainShapes(only: readonly string[] = []): StepShape[] {
+  const shape = (encoder: BenchEncoder, size: number, decoder: DecoderKind): StepShape => ({ encoder, decoder, size, T: 5, strategy: 'center', batch: 2 });
+  return [
+    shape('micro', 32, 'unetr'), shape('micro', 32, 'uper'),
+    ...(['vit_tiny', 'vit_small'] as const).flatMap((e) => [128, 224].flatMap((size) => [shape(e, size, 'unetr'), shape(e, size, 'uper')])),
+  ].filter((s) => !only.length || only.some((w) => shapeLabel(s).includes(w))).sort((a, b) => shapeFlops(a).stepFlops - shapeFlops(b).stepFlops);
+}
+
 /** '66.5 MiB' */
 export const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
