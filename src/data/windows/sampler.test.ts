@@ -31,26 +31,48 @@ describe('makeSampler splits', () => {
     expect([...s.validation(9)].length).toBe(1);
   });
 
-  it('holds out a slab, with a gap of T slices, when there is a single case', () => {
-    const s = makeSampler([synth('only', 'train', [6, 5, 30])], { ...base, T: 5 });
+  it('holds out one slab, with a gap of T slices, when asked to (valSlabs 1)', () => {
+    const s = makeSampler([synth('only', 'train', [6, 5, 30])], { ...base, T: 5, valSlabs: 1 });
     expect(s.val.map((r) => r.index)).toEqual([24, 25, 26, 27, 28, 29]);
     expect(s.train.map((r) => r.index)).toEqual(Array.from({ length: 19 }, (_, i) => i));
     // No window of a training slice reaches a slice that a validation window reads.
     expect(Math.max(...s.train.map((r) => r.index)) + 2).toBeLessThan(Math.min(...s.val.map((r) => r.index)) - 2);
     expect(s.notes[0]).toMatch(/only labelled case: validation is the slab of slices 24…29 along axis 2 \(6 of 30, holding 1 of the 2 label values\), training the other slices but 5 on each side/);
-    expect(() => makeSampler([synth('thin', 'train', [6, 5, 6])], { ...base, T: 5 })).toThrow(/thin has 6 slices along axis 2, too few/);
+    expect(() => makeSampler([synth('thin', 'train', [6, 5, 6])], { ...base, T: 5, valSlabs: 1 })).toThrow(/thin has 6 slices along axis 2, too few/);
   });
 
   it('holds out the most varied slab that leaves every class to training (not an all-background edge)', () => {
     // Foreground on slices 3, 4, 15 and 16: the edge slab 24…29 is all background. Slabs over 3/4 or over 15/16
     // both hold class 1 and leave some of it to training; the later one wins the tie.
-    const s = makeSampler([synth('mid', 'train', [6, 5, 30], [3, 4, 15, 16])], { ...base, T: 5 });
+    const s = makeSampler([synth('mid', 'train', [6, 5, 30], [3, 4, 15, 16])], { ...base, T: 5, valSlabs: 1 });
     expect(s.val.map((r) => r.index)).toEqual([16, 17, 18, 19, 20, 21]);
     expect(s.train.map((r) => r.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 27, 28, 29]);
     expect(s.notes[0]).toMatch(/holding 2 of the 2 label values/);
     // Class 1 only on slices 3 and 4: holding them out would leave training without it, so the slab stays clear.
-    const t = makeSampler([synth('rare', 'train', [6, 5, 30], [3, 4])], { ...base, T: 5 });
+    const t = makeSampler([synth('rare', 'train', [6, 5, 30], [3, 4])], { ...base, T: 5, valSlabs: 1 });
     expect(t.val.map((r) => r.index)).toEqual([24, 25, 26, 27, 28, 29]);
+  });
+
+  it('spreads the held-out slices of a single case over 3 slabs of its labelled extent, ⌊T/2⌋ slices apart from training', () => {
+    // Foreground on slices 10…49 of 60 (extent 40): slab centres at 10 + 40·(j + ½)/3 = 16.7, 30, 43.3; 12 held out
+    // (20 % of 60) as 3 slabs of 4: 15…18, 28…31, 41…44; T 5 leaves a gap of 2 on each side of each.
+    const s = makeSampler([synth('spread', 'train', [6, 5, 60], Array.from({ length: 40 }, (_, i) => 10 + i))], { ...base, T: 5 });
+    expect(s.val.map((r) => r.index)).toEqual([15, 16, 17, 18, 28, 29, 30, 31, 41, 42, 43, 44]);
+    const gaps = [13, 14, 19, 20, 26, 27, 32, 33, 39, 40, 45, 46];
+    expect(s.train.map((r) => r.index)).toEqual(Array.from({ length: 60 }, (_, i) => i).filter((i) => !gaps.includes(i) && !s.val.some((r) => r.index === i)));
+    // No training window (centre ± 2) reads a validation slice.
+    for (const t of s.train) for (const v of s.val) expect(Math.abs(t.index - v.index)).toBeGreaterThan(2);
+    expect(s.notes[0]).toMatch(/validation is 3 slabs spread through the labelled slices \(15…18, 28…31, 41…44\) along axis 2 \(12 of 60, holding 2 of the 2 label values\), training the other slices but 2 on each side of each slab/);
+  });
+
+  it('falls back to one slab when spread slabs would not fit apart or would leave training without a class', () => {
+    // 20 slices, T 5: 3 slabs of 2 need 3·(2 + 4) = 18 slices around a 2-slice foreground extent: they collide.
+    const s = makeSampler([synth('short', 'train', [6, 5, 20], [9, 10])], { ...base, T: 5 });
+    expect(s.notes[0]).toMatch(/validation is the slab of slices/);
+    // Class 1 only on slices 20 and 40 of 60, both inside spread slabs (centres 20, 30, 40 of the extent 20…40).
+    const t = makeSampler([synth('rare', 'train', [6, 5, 60], [20, 40])], { ...base, T: 5 });
+    expect(t.notes[0]).toMatch(/validation is the slab of slices/);
+    expect(t.train.some((r) => r.index === 20 || r.index === 40)).toBe(true);
   });
 
   it('holds nothing out when several cases are all for training', () => {
@@ -135,10 +157,12 @@ describe('makeSampler on Colin27 2 mm', () => {
   it('splits the single case by slab, samples mostly brain slices and keeps labels in range', async () => {
     const { image, label } = await colin27();
     const s = makeSampler([{ id: 'colin27', volume: image, label, split: 'train' }], { axis: 2, T: 5, size: 48, batch: 6, seed: 7 });
-    // The top 18 axial slices hold fewer lobes than the middle ones: the held-out slab is central, all 8 values.
-    expect(s.val.map((r) => r.index)).toEqual(Array.from({ length: 18 }, (_, i) => 39 + i));
+    // nibabel: labelled axial slices 5…77 (extent 73); slab centres 5 + 73·(j + ½)/3 = 17.2, 41.5, 65.8; 18 held out
+    // as 3 slabs of 6 (14…19, 39…44, 63…68), 2 gap slices on each side of each.
+    const slabs = [14, 39, 63].flatMap((a) => Array.from({ length: 6 }, (_, i) => a + i));
+    expect(s.val.map((r) => r.index)).toEqual(slabs);
     expect(s.notes.join('\n')).toMatch(/holding 8 of the 8 label values/);
-    expect(s.train.length).toBe(91 - 18 - 2 * 5);
+    expect(s.train.length).toBe(91 - 18 - 3 * 2 * 2);
     expect(s.notes.join('\n')).toMatch(/colin27: intensities .* → 0…1 \(mri-percentile\)/);
     const counts = s.foreground.get('colin27')!;
     let fgPicks = 0, labelled = 0, lo = Infinity, hi = -Infinity, ylo = Infinity, yhi = -Infinity;
@@ -158,7 +182,7 @@ describe('makeSampler on Colin27 2 mm', () => {
     expect(labelled).toBeGreaterThan(0);
     const val = [...s.validation()];
     expect(val.map((b) => b.shape[0])).toEqual([6, 6, 6]);
-    expect(val[0].refs[0]).toEqual({ caseId: 'colin27', index: 39 });
+    expect(val[0].refs[0]).toEqual({ caseId: 'colin27', index: 14 });
   });
 });
 

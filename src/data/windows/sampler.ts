@@ -35,6 +35,12 @@ export interface SamplerOptions {
   /** Share of slices held out when a single case is split by slab (default 0.2). */
   valFraction?: number;
   /**
+   * Slabs the held-out share of a single case is cut into, spread evenly over its labelled slices (default 3). One
+   * slab holds out a contiguous block, which asks the model to extrapolate to anatomy it never saw near; spread slabs
+   * ask it to segment unseen slices between training ones, which is what one labelled volume can show.
+   */
+  valSlabs?: number;
+  /**
    * How images reach size×size (labels always by nearest): 'bilinear' (default) or 'area', the reference's choice,
    * which averages instead of aliasing when shrinking a lot (e.g. 512 → 128).
    */
@@ -118,15 +124,14 @@ export function makeSampler(cases: readonly SamplerCase[], opts: SamplerOptions)
     const c = cases[0];
     const depth = byId.get(c.id)!.depth;
     const nVal = Math.max(1, Math.round((opts.valFraction ?? 0.2) * depth));
-    const slab = validationSlab(c.label, axis, nVal, T);
-    if (!slab) throw new Error(`makeSampler: ${c.id} has ${depth} slices along axis ${axis}, too few to hold out ${nVal} with a gap of ${T}.`);
-    const [v0, v1] = [slab.start, slab.start + nVal]; // validation slices v0…v1−1; a gap of T on each side
+    const split = splitSingleCase(c.label, axis, nVal, T, opts.valSlabs ?? 3);
+    if (!split) throw new Error(`makeSampler: ${c.id} has ${depth} slices along axis ${axis}, too few to hold out ${nVal} with a gap of ${T}.`);
     for (const i of range(0, depth)) {
-      if (i >= v0 && i < v1) val.push({ caseId: c.id, index: i });
-      else if (i < v0 - T || i >= v1 + T) train.push({ caseId: c.id, index: i });
+      if (split.role[i] === 'val') val.push({ caseId: c.id, index: i });
+      else if (split.role[i] === 'train') train.push({ caseId: c.id, index: i });
     }
-    notes.push(`${c.id} is the only labelled case: validation is the slab of slices ${v0}…${v1 - 1} along axis ${axis} ` +
-      `(${nVal} of ${depth}, holding ${slab.classes} of the ${slab.total} label values), training the other slices but ${T} on each side of it, so no window spans both parts.`);
+    notes.push(`${c.id} is the only labelled case: ${split.describe} along axis ${axis} ` +
+      `(${val.length} of ${depth}, holding ${split.classes} of the ${split.total} label values), ${split.gapNote}`);
   } else {
     for (const c of trainCases) for (const i of range(0, byId.get(c.id)!.depth)) train.push({ caseId: c.id, index: i });
     for (const c of valCases) for (const i of range(0, byId.get(c.id)!.depth)) val.push({ caseId: c.id, index: i });
@@ -181,6 +186,91 @@ export function makeSampler(cases: readonly SamplerCase[], opts: SamplerOptions)
     },
     train, val, foreground, channels, notes, presets,
   };
+}
+
+type SliceRole = 'train' | 'val' | 'gap';
+
+/**
+ * The held-out slices of a single case. One slab (`k` = 1): the old contiguous block (`validationSlab`), with a gap of
+ * T slices on each side. Several: `spreadSlabs`, with a gap of ⌊T/2⌋ on each side — exactly what keeps every training
+ * window (centre ± ⌊T/2⌋) off the validation slices. Falls back to one slab when the spread does not fit.
+ */
+function splitSingleCase(label: Volume, axis: SliceAxis, n: number, T: number, k: number):
+  { role: SliceRole[]; describe: string; gapNote: string; classes: number; total: number } | null {
+  const depth = label.dims[axis];
+  const spread = k > 1 ? spreadSlabs(label, axis, n, T, k) : null;
+  if (spread) {
+    const g = Math.floor(T / 2);
+    const role: SliceRole[] = Array.from({ length: depth }, () => 'train');
+    for (const s of spread.starts) {
+      for (let i = Math.max(0, s - g); i < Math.min(depth, s + spread.width + g); i++) role[i] = 'gap';
+      for (let i = s; i < s + spread.width; i++) role[i] = 'val';
+    }
+    const slabs = spread.starts.map((s) => `${s}…${s + spread.width - 1}`).join(', ');
+    return {
+      role, classes: spread.classes, total: spread.total,
+      describe: `validation is ${spread.starts.length} slabs spread through the labelled slices (${slabs})`,
+      gapNote: `training the other slices but ${g} on each side of each slab, so no training window reads a validation slice. ` +
+        'Held-out slices lie between training ones: this shows the model segmenting unseen slices of this volume; add a second labelled case for a validation of unseen anatomy.',
+    };
+  }
+  const slab = validationSlab(label, axis, n, T);
+  if (!slab) return null;
+  const role: SliceRole[] = Array.from({ length: depth }, (_, i) =>
+    i >= slab.start && i < slab.start + n ? 'val' : i < slab.start - T || i >= slab.start + n + T ? 'train' : 'gap');
+  return {
+    role, classes: slab.classes, total: slab.total,
+    describe: `validation is the slab of slices ${slab.start}…${slab.start + n - 1}`,
+    gapNote: `training the other slices but ${T} on each side of it, so no window spans both parts.`,
+  };
+}
+
+/**
+ * `k` slabs of ⌈n/k⌉ slices centred at evenly spaced points of the labelled extent (first to last slice with
+ * foreground), each with ⌊T/2⌋ gap slices on both sides. Null when they do not fit apart, or when they would leave
+ * training less than half the slices or without a label value the volume holds.
+ */
+export function spreadSlabs(label: Volume, axis: SliceAxis, n: number, T: number, k: number):
+  { starts: number[]; width: number; classes: number; total: number } | null {
+  const { counts, K } = classCountsPerSlice(label, axis);
+  const depth = counts.length / K;
+  const g = Math.floor(T / 2);
+  const width = Math.max(1, Math.ceil(n / k));
+  let first = -1, last = -1;
+  for (let s = 0; s < depth; s++) {
+    let fg = 0;
+    for (let c = 1; c < K; c++) fg += counts[s * K + c];
+    if (fg > 0) { if (first < 0) first = s; last = s; }
+  }
+  if (first < 0) [first, last] = [0, depth - 1];
+  const extent = last - first + 1;
+  const starts: number[] = [];
+  for (let j = 0; j < k; j++) {
+    const centre = first + ((j + 0.5) * extent) / k;
+    const start = Math.min(depth - width, Math.max(0, Math.round(centre - width / 2)));
+    // NOTE: slabs and their gaps must not touch: otherwise the spread degenerates into one thick block.
+    if (starts.length && start < starts[starts.length - 1] + width + 2 * g + 1) return null;
+    starts.push(start);
+  }
+  const role = new Uint8Array(depth); // 0 train, 1 gap, 2 val
+  for (const s of starts) {
+    for (let i = Math.max(0, s - g); i < Math.min(depth, s + width + g); i++) role[i] = Math.max(role[i], 1);
+    for (let i = s; i < s + width; i++) role[i] = 2;
+  }
+  let trainSlices = 0;
+  const inTrain = new Uint8Array(K), inVal = new Uint8Array(K), inAll = new Uint8Array(K);
+  for (let s = 0; s < depth; s++) {
+    if (role[s] === 0) trainSlices++;
+    for (let c = 0; c < K; c++) {
+      if (counts[s * K + c] === 0) continue;
+      inAll[c] = 1;
+      if (role[s] === 0) inTrain[c] = 1;
+      if (role[s] === 2) inVal[c] = 1;
+    }
+  }
+  const sum = (a: Uint8Array) => a.reduce((x, y) => x + y, 0);
+  if (trainSlices < depth / 2 || sum(inTrain) < sum(inAll)) return null;
+  return { starts, width, classes: sum(inVal), total: sum(inAll) };
 }
 
 /**
