@@ -6,8 +6,8 @@ import { promisify } from 'node:util';
 import { gunzipSizeHint, setGzipCodec } from '../nifti/gzip.ts';
 import { DEFAULT_HUB } from '../weights/hub.ts';
 import { convertEncoder } from '../workers/weights.job.ts';
-import type { ConvertedEncoder } from '../workers/weights.protocol.ts';
-import type { InflateOptions, InflationStrategy } from '../weights/types.ts';
+import type { ConvertOptions, ConvertedEncoder } from '../workers/weights.protocol.ts';
+import type { InflationStrategy } from '../weights/types.ts';
 import { UsageError, type Args, type FlagSpec } from './args.ts';
 import { encoderSource, installHubCache, presetList, type EncoderChoice } from './encoder.ts';
 import { formatDuration, type Out } from './progress.ts';
@@ -74,18 +74,21 @@ export const ENCODER_FLAGS: FlagSpec[] = [
   { name: 'encoder', kind: 'string', arg: 'NAME', help: `the 2D encoder: micro (built-in, random init), a preset (${presetList()}), a Hugging Face repo id (owner/name), or a checkpoint file or folder (.safetensors, .pth, sharded with its index)` },
   { name: 'strategy', kind: 'string', choices: ['center', 'average', '2d', 'scratch'], default: 'center', help: 'how the 2D patch kernel becomes 3D' },
   { name: 'T', kind: 'int', min: 1, max: 63, odd: true, arg: 'N', default: '5 (1 with --strategy 2d)', help: 'slices per window (odd)' },
-  { name: 'size', kind: 'int', min: 8, max: 2048, arg: 'PX', default: '224', help: 'in-plane input size, a multiple of the patch size' },
+  { name: 'size', kind: 'int', min: 8, max: 2048, arg: 'PX', default: 'auto: the data\'s in-plane size rounded to the patch size, at most the encoder\'s own (64 for micro)', help: 'in-plane input size, a multiple of the patch size' },
   { name: 'channels', kind: 'int', min: 1, max: 64, arg: 'N', help: 'input channels (modalities)' },
   { name: 'heads', kind: 'int', min: 1, max: 256, arg: 'N', help: 'attention heads, for a checkpoint whose layout does not say' },
   { name: 'hub', kind: 'string', arg: 'URL', default: DEFAULT_HUB, help: 'Hugging Face Hub address (downloads are cached in $INFLATESEG_CACHE or ~/.cache/inflateseg)' },
 ];
 
-/** Inflation options from the flags; `channels` when --channels is not given. */
-export function inflateOptions(a: Args, channels: number, seed: number): InflateOptions {
+/**
+ * Inflation options from the flags; `channels` when --channels is not given. Without --size the size is chosen at
+ * conversion from the encoder and `plane`, the in-plane voxels of the data's slices (src/train/defaults.ts).
+ */
+export function inflateOptions(a: Args, channels: number, seed: number, plane?: [number, number]): ConvertOptions {
   const strategy = a.str('strategy', 'center') as InflationStrategy;
   if (strategy === '2d' && a.has('T') && a.num('T') !== 1) throw new UsageError(`--T ${a.num('T')}: --strategy 2d uses one slice (T = 1)`);
   const T = strategy === '2d' ? 1 : a.num('T', 5);
-  return { strategy, T, inChans: a.num('channels', channels), imgSize: a.num('size', 224), seed };
+  return { strategy, T, inChans: a.num('channels', channels), imgSize: a.num('size', 224), seed, ...(a.has('size') ? {} : { autoSize: { plane } }) };
 }
 
 /** Resolves --encoder without reading it (so a wrong name fails before the data is read). */
@@ -94,7 +97,7 @@ export async function chooseEncoder(a: Args): Promise<EncoderChoice> {
   if (!value) throw new UsageError('--encoder is required (micro, a preset, a Hub repo id or a checkpoint file)');
   const choice = await encoderSource(value, a.str('hub', DEFAULT_HUB));
   const size = a.num('size', 224);
-  if (choice.patchSize && size % choice.patchSize !== 0) {
+  if (a.has('size') && choice.patchSize && size % choice.patchSize !== 0) {
     throw new UsageError(`--size ${size}: ${value} has ${choice.patchSize}-pixel patches; use a multiple of ${choice.patchSize} (e.g. ${Math.max(1, Math.round(size / choice.patchSize)) * choice.patchSize})`);
   }
   inflateOptions(a, 1, 0); // checks --strategy against --T
@@ -102,7 +105,7 @@ export async function chooseEncoder(a: Args): Promise<EncoderChoice> {
 }
 
 /** Converts the chosen encoder (download, read, map to timm names, inflate) with progress on `io.err`. */
-export async function loadEncoder(a: Args, choice: EncoderChoice, options: InflateOptions, io: Io): Promise<ConvertedEncoder> {
+export async function loadEncoder(a: Args, choice: EncoderChoice, options: ConvertOptions, io: Io): Promise<ConvertedEncoder> {
   const value = a.str('encoder');
   if (choice.source.kind === 'hub') installHubCache();
   io.err.write(`encoder: ${choice.what}\n`);

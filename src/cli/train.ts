@@ -12,6 +12,9 @@ import { Progress, formatDuration } from './progress.ts';
 import { decodeModelCheckpoint, encodeModelCheckpoint, type ModelCheckpoint } from '../weights/checkpoint.ts';
 import { DEFAULT_TRAIN_CONFIG, type LossName, type RunState, type TrainConfig, type TrainEvent } from '../workers/train.protocol.ts';
 import type { CliBackend } from './backend.ts';
+import type { AugmentLevel } from '../data/windows/augment.ts';
+import { MICRO_DEFAULTS_SPEC, suggestDefaults } from '../train/defaults.ts';
+import type { InflationStrategy } from '../weights/types.ts';
 
 /** The app's training defaults; each one is a flag. */
 export const TRAIN_DEFAULTS: Readonly<TrainConfig> = DEFAULT_TRAIN_CONFIG;
@@ -29,19 +32,19 @@ export const TRAIN: CommandSpec = {
     OUT_FLAG,
     ...ENCODER_FLAGS,
     { name: 'resume', kind: 'string', arg: 'FILE', help: 'continue training a model checkpoint (.safetensors written by the app or the CLI) up to --steps; exact when it holds the optimiser state' },
-    { name: 'steps', kind: 'int', min: 1, max: 10_000_000, arg: 'N', default: String(TRAIN_DEFAULTS.steps), help: 'optimiser steps in total (a resumed run counts from its checkpoint\'s step)' },
+    { name: 'steps', kind: 'int', min: 1, max: 10_000_000, arg: 'N', default: 'by encoder: micro 1500, other random init 2000, pre-trained 500', help: 'optimiser steps in total (a resumed run counts from its checkpoint\'s step)' },
     { name: 'batch', kind: 'int', min: 1, max: 4096, arg: 'N', default: String(TRAIN_DEFAULTS.batch), help: 'windows per step' },
-    { name: 'lr', kind: 'number', min: 0, max: 10, arg: 'X', default: String(TRAIN_DEFAULTS.lr), help: 'peak learning rate (AdamW)' },
+    { name: 'lr', kind: 'number', min: 0, max: 10, arg: 'X', default: 'random init (micro, scratch) 1e-3, pre-trained 1e-4', help: 'peak learning rate (AdamW)' },
     { name: 'weight-decay', kind: 'number', min: 0, max: 10, arg: 'X', default: String(TRAIN_DEFAULTS.weightDecay), help: 'decoupled weight decay' },
-    { name: 'warmup', kind: 'int', min: 0, arg: 'N', default: String(TRAIN_DEFAULTS.warmupSteps), help: 'warm-up steps' },
+    { name: 'warmup', kind: 'int', min: 0, arg: 'N', default: 'random init 50, pre-trained 20', help: 'warm-up steps' },
     { name: 'schedule', kind: 'string', choices: ['linear', 'cosine'], default: TRAIN_DEFAULTS.schedule, help: 'decay after warm-up' },
     { name: 'loss', kind: 'string', choices: ['dice-focal', 'dice-ce', 'ce'], default: TRAIN_DEFAULTS.loss, help: 'training loss' },
     { name: 'seed', kind: 'int', min: 0, max: 2 ** 31 - 1, arg: 'N', default: String(TRAIN_DEFAULTS.seed), help: 'seed of the decoder initialisation and the batches' },
-    { name: 'val-every', kind: 'int', min: 0, arg: 'N', default: String(TRAIN_DEFAULTS.valEvery), help: 'validate every N steps (0: at the end only)' },
+    { name: 'val-every', kind: 'int', min: 0, arg: 'N', default: 'random init 100, pre-trained 50', help: 'validate every N steps (0: at the end only)' },
     { name: 'axis', kind: 'int', min: 0, max: 2, arg: '0|1|2', default: '2, axial', help: 'voxel axis of the RAS+ volume the windows run along' },
     { name: 'decoder', kind: 'string', choices: ['unetr', 'uper'], default: 'unetr', help: 'segmentation head' },
     { name: 'decoder-width', kind: 'int', min: 1, max: 1024, arg: 'N', help: 'channels of the head (default 64; 16 for encoders with D < 64)' },
-    { name: 'augment', kind: 'bool', default: 'on', help: 'augmentations as in the paper (--no-augment: off)' },
+    { name: 'augment', kind: 'string', choices: ['off', 'light', 'paper'], default: 'light', help: 'training augmentation: off, light (zoom 0.9–1.1, intensity shift: short runs) or paper (zoom 0.5–2, flips, quarter turns, shift: long runs)' },
     { name: 'clip', kind: 'number', min: 0, arg: 'X', default: String(TRAIN_DEFAULTS.clip), help: 'global gradient-norm clipping (0: off)' },
     { name: 'layer-decay', kind: 'number', min: 0.01, max: 1, arg: 'X', default: '1, off', help: 'layer-wise learning-rate decay' },
     { name: 'ignore-background', kind: 'bool', help: 'leave the background class out of the Dice loss' },
@@ -77,7 +80,7 @@ function trainConfig(a: Args, base: TrainConfig): TrainConfig {
   if (a.has('axis')) cfg.axis = a.num('axis', 2) as 0 | 1 | 2;
   if (a.has('decoder')) cfg.decoder = a.str('decoder') as 'unetr' | 'uper';
   if (a.has('decoder-width')) cfg.decoderWidth = a.num('decoder-width');
-  if (a.has('augment')) cfg.augment = a.bool('augment');
+  if (a.has('augment')) cfg.augment = a.str('augment') as AugmentLevel;
   if (a.has('clip')) cfg.clip = a.num('clip', 1);
   if (a.has('layer-decay')) cfg.layerDecay = a.num('layer-decay', 1);
   if (a.has('ignore-background')) cfg.ignoreBackground = a.bool('ignore-background');
@@ -116,7 +119,10 @@ export async function train(argv: readonly string[], io: Io): Promise<number> {
     }
     ckpt = await decodeModelCheckpoint(bytes, resume).catch((err: unknown) => { throw new DataError(`--resume ${err instanceof Error ? err.message : String(err)}`); });
   }
-  const cfg = trainConfig(a, ckpt ? { ...TRAIN_DEFAULTS, ...ckpt.meta.train, backend: undefined } : TRAIN_DEFAULTS);
+  // NOTE: a new run takes the defaults of its encoder's kind (micro, random init, pre-trained: src/train/defaults.ts);
+  // the input size follows the data once it is read.
+  const suggested = choice ? suggestDefaults({ spec: MICRO_DEFAULTS_SPEC, strategy: a.str('strategy', 'center') as InflationStrategy, micro: choice.source.kind === 'micro' }) : null;
+  const cfg = trainConfig(a, ckpt ? { ...TRAIN_DEFAULTS, ...ckpt.meta.train, backend: undefined } : { ...TRAIN_DEFAULTS, ...suggested!.train });
   if (ckpt && cfg.steps <= ckpt.meta.step) throw new UsageError(`--steps ${cfg.steps}: ${resume} is already at step ${ckpt.meta.step}; set --steps above it to continue`);
   const valIds = a.str('val')?.split(',').map((s) => s.trim()).filter(Boolean);
 
@@ -155,7 +161,9 @@ export async function train(argv: readonly string[], io: Io): Promise<number> {
     encoderName = ckpt.meta.source;
     log(`resuming ${resume} at step ${ckpt.meta.step}${ckpt.optim ? ' with its optimiser state' : ' (no optimiser state: AdamW starts afresh)'}`);
   } else {
-    const e = await loadEncoder(a, choice!, inflateOptions(a, channels, cfg.seed), io);
+    const dims = ds.cases[0].image.volume.dims;
+    const plane = [0, 1, 2].filter((k) => k !== cfg.axis).map((k) => dims[k]) as [number, number];
+    const e = await loadEncoder(a, choice!, inflateOptions(a, channels, cfg.seed, plane), io);
     source = { kind: 'encoder', encoder: { spec: e.spec, options: e.options, tensors: e.tensors } };
     encoderName = e.source;
   }

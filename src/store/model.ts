@@ -2,7 +2,8 @@
 // worker, convert the same 2D source again (other strategy), cancel, export. A failed conversion leaves the previous
 // encoder in place.
 import { WeightsClient, ConversionError } from '../workers/weightsClient.ts';
-import type { WeightsSource } from '../workers/weights.protocol.ts';
+import type { ConvertOptions, WeightsSource } from '../workers/weights.protocol.ts';
+import { applyEncoderDefaults, slicePlane } from './train.ts';
 import type { LayoutHint } from '../weights/layouts/index.ts';
 import { encodeEncoder } from '../weights/export.ts';
 import { MICRO_NAME } from '../weights/micro.ts';
@@ -18,12 +19,19 @@ export function setModelOptions(patch: Partial<ModelOptions>) {
   setState((s) => ({ modelOptions: { ...s.modelOptions, ...patch } }));
 }
 
-/** Converts and inflates an encoder; resolves when done (or failed: the message goes to the notices). */
-export async function convert(source: WeightsSource, hint?: LayoutHint): Promise<boolean> {
+/**
+ * Converts and inflates an encoder; resolves when done (or failed: the message goes to the notices). The training
+ * settings then follow the new encoder's kind (applyEncoderDefaults), unless `keepTrainSettings` (a comparison keeps
+ * one budget for every strategy).
+ */
+export async function convert(source: WeightsSource, hint?: LayoutHint, { keepTrainSettings = false } = {}): Promise<boolean> {
   const s = getState();
   if (s.conversion.status === 'converting') cancelConversion();
   const o = s.modelOptions;
-  const options = { strategy: o.strategy, T: o.strategy === '2d' ? 1 : o.T, inChans: o.inChans, imgSize: o.imgSize, seed: 0 };
+  const options: ConvertOptions = {
+    strategy: o.strategy, T: o.strategy === '2d' ? 1 : o.T, inChans: o.inChans, imgSize: o.imgSize ?? 224, seed: 0,
+    ...(o.imgSize === null ? { autoSize: { plane: slicePlane(s) } } : {}),
+  };
   const label = source.kind === 'hub' ? source.repo : source.kind === 'micro' ? MICRO_NAME : source.files.map((f) => f.name).join(' + ');
   const job = weights().convert(source, options, hint, (phase, done, total, detail) =>
     setState((st) => ({ conversion: { ...st.conversion, phase, done, total, detail } })),
@@ -33,6 +41,7 @@ export async function convert(source: WeightsSource, hint?: LayoutHint): Promise
     const encoder = await job.done;
     lastSource = { source, hint, label };
     setState({ encoder, conversion: { status: 'idle' } });
+    if (!keepTrainSettings) applyEncoderDefaults(encoder);
     notify('info', `${label}: encoder ready (${encoder.params.toLocaleString('en')} parameters, ${encoder.options.strategy}, T = ${encoder.options.T}).`, label);
     return true;
   } catch (err) {
@@ -52,7 +61,7 @@ export const lastConversionSource = (): string | null => lastSource?.label ?? nu
 export function convertAgain(patch: Partial<ModelOptions> = {}): Promise<boolean> {
   if (!lastSource) return Promise.resolve(false);
   setModelOptions(patch);
-  return convert(lastSource.source, lastSource.hint);
+  return convert(lastSource.source, lastSource.hint, { keepTrainSettings: true });
 }
 
 export function cancelConversion() {

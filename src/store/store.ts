@@ -74,8 +74,11 @@ export interface ModelOptions {
   T: number;
   /** Input channels (modalities). */
   inChans: number;
-  /** In-plane input size (px). */
-  imgSize: number;
+  /**
+   * In-plane input size (px); null: automatic, chosen at conversion from the encoder and the loaded data
+   * (src/train/defaults.ts suggestImgSize).
+   */
+  imgSize: number | null;
   /** Base URL of the Hugging Face Hub (configurable for mirrors and tests). */
   hubBaseUrl: string;
 }
@@ -122,6 +125,11 @@ export interface TrainSlice {
   /** What the training worker runs on, once probed. */
   backend: BackendInfo | null;
   trainConfig: TrainConfig;
+  /**
+   * The settings chosen for the encoder in use (src/train/defaults.ts) and why, shown beside the settings; fields the
+   * user edited (`edited`) are kept when another encoder is converted.
+   */
+  trainDefaults: { why: string; edited: Array<keyof TrainConfig> };
   run: {
     state: RunState | 'idle';
     message?: string;
@@ -150,11 +158,12 @@ export const initialTrain = (): TrainSlice => ({
   backendCheck: { status: 'idle' },
   runs: [],
   trainConfig: { ...DEFAULT_TRAIN_CONFIG },
+  trainDefaults: { why: '', edited: [] },
   run: { state: 'idle', totalSteps: 0, steps: [], validations: [], notes: [] },
 });
 
 export const initialModel = (): ModelSlice => ({
-  modelOptions: { strategy: 'center', T: 5, inChans: 1, imgSize: 224, hubBaseUrl: DEFAULT_HUB },
+  modelOptions: { strategy: 'center', T: 5, inChans: 1, imgSize: null, hubBaseUrl: DEFAULT_HUB },
   conversion: { status: 'idle' },
   encoder: null,
 });

@@ -11,6 +11,9 @@ import { defaultClassName } from '../data/labels.ts';
 import { APP_VERSION } from '../core/version.ts';
 import { recordRun } from './runs.ts';
 import { saveAutosave } from './autosave.ts';
+import { suggestDefaults } from '../train/defaults.ts';
+import { MICRO_NAME } from '../weights/micro.ts';
+import type { EncoderSpec, InflationStrategy } from '../weights/types.ts';
 
 let client: TrainClient | null = null;
 const train = () => (client ??= new TrainClient(onEvent));
@@ -105,8 +108,36 @@ export function chooseTrainBackend(backend: BackendName | undefined) {
   probeBackend();
 }
 
+/** A setting the user chose: it is kept when the next encoder brings its own defaults. */
 export function setTrainConfig(patch: Partial<TrainConfig>) {
-  setState((s) => ({ trainConfig: { ...s.trainConfig, ...patch } }));
+  setState((s) => ({
+    trainConfig: { ...s.trainConfig, ...patch },
+    trainDefaults: { ...s.trainDefaults, edited: [...new Set([...s.trainDefaults.edited, ...(Object.keys(patch) as Array<keyof TrainConfig>)])] },
+  }));
+}
+
+/**
+ * The in-plane voxels of the slices a run would see: the active case's (else the first labelled case's) two axes
+ * other than the slicing axis. Undefined when no image is loaded.
+ */
+export function slicePlane(s: AppState = getState()): [number, number] | undefined {
+  const c = s.cases.find((x) => x.id === s.activeId && x.image) ?? s.cases.find((x) => x.image && x.label) ?? s.cases.find((x) => x.image);
+  const d = c?.image?.volume.dims;
+  if (!d) return undefined;
+  const [a, b] = [0, 1, 2].filter((k) => k !== s.trainConfig.axis);
+  return [d[a], d[b]];
+}
+
+/**
+ * Takes the training settings suggested for a freshly converted encoder (learning rate, warm-up, steps, validation
+ * interval, augmentation: src/train/defaults.ts), except those the user has edited.
+ */
+export function applyEncoderDefaults(encoder: { spec2d: EncoderSpec; options: { strategy: InflationStrategy }; source: string }) {
+  const s = getState();
+  const suggested = suggestDefaults({ spec: encoder.spec2d, strategy: encoder.options.strategy, micro: encoder.source === MICRO_NAME, plane: slicePlane(s) });
+  const keep = new Set(s.trainDefaults.edited);
+  const patch = Object.fromEntries(Object.entries(suggested.train).filter(([k]) => !keep.has(k as keyof TrainConfig)));
+  setState((st) => ({ trainConfig: { ...st.trainConfig, ...patch }, trainDefaults: { ...st.trainDefaults, why: suggested.why } }));
 }
 
 /** Cases with an image and a label, as the worker takes them (structured-clone copies: the viewer keeps its volumes). */

@@ -9,7 +9,7 @@ import { makeAdamW, type AdamW, type OptimState } from './optim/adamw.ts';
 import { layerDecayMultipliers } from './optim/groups.ts';
 import { lrAt } from './optim/schedule.ts';
 import { makeTrainStep } from './step.ts';
-import { makeSampler, type Sampler, type SamplerCase } from '../data/windows/index.ts';
+import { augmentFor, makeSampler, type Sampler, type SamplerCase } from '../data/windows/index.ts';
 import { DiceAccumulator } from '../data/metrics/index.ts';
 import { gpuDeviceLost, takeGpuError } from './backend.ts';
 import type { CaseData, CheckpointSummary, EncoderData, RunLabels, RunState, TrainConfig, TrainEvent } from '../workers/train.protocol.ts';
@@ -110,7 +110,7 @@ export class TrainingRun {
       if (this.cases.length === 0) throw new Error('no labelled case to train on');
       const samplerCases: SamplerCase[] = this.cases.map((c) => ({ id: c.id, split: c.split, volume: caseVolume(c, 'image'), label: caseVolume(c, 'label') }));
       this.sampler = makeSampler(samplerCases, {
-        axis: this.cfg.axis, T: this.config.T, size: this.config.imgSize, batch: this.cfg.batch, seed: this.cfg.seed, augment: this.cfg.augment ? undefined : false,
+        axis: this.cfg.axis, T: this.config.T, size: this.config.imgSize, batch: this.cfg.batch, seed: this.cfg.seed, augment: augmentFor(this.cfg.augment),
       });
     }
     return this.sampler;

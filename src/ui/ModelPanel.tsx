@@ -133,7 +133,9 @@ export function ModelPanel() {
           <NumberField integer min={1} max={8} value={opts.inChans} onCommit={(inChans) => setModelOptions({ inChans })} testId="opt-channels" />
         </label>
         <label><span>Size (px)</span>
-          <NumberField integer min={16} max={1024} step={16} value={opts.imgSize} onCommit={(imgSize) => setModelOptions({ imgSize })} testId="opt-size" />
+          <input type="number" min={16} max={1024} step={16} value={opts.imgSize ?? ''} placeholder="auto" data-testid="opt-size"
+            title="Empty: automatic — the data's in-plane size, rounded to the patch size, up to the encoder's own size (64 px for the micro ViT)"
+            onChange={(e) => setModelOptions({ imgSize: e.target.value.trim() === '' ? null : Math.max(16, Math.round(Number(e.target.value))) })} />
         </label>
       </div>
       <details className="advanced">

@@ -65,7 +65,11 @@ export function TrainingPanel() {
             <option value="dice-focal">Dice + focal</option><option value="dice-ce">Dice + CE</option><option value="ce">CE</option>
           </select>
         </label>
-        <label className="check-inline"><span>Augment</span><input type="checkbox" checked={cfg.augment} disabled={active} onChange={(e) => setTrainConfig({ augment: e.target.checked })} data-testid="cfg-augment" /></label>
+        <label title="Off; light: zoom 0.9–1.1 and an intensity shift (short runs); paper: zoom 0.5–2, flips, quarter turns and shift (long runs)"><span>Augment</span>
+          <select value={cfg.augment} disabled={active} onChange={(e) => setTrainConfig({ augment: e.target.value as typeof cfg.augment })} data-testid="cfg-augment">
+            <option value="off">off</option><option value="light">light</option><option value="paper">as in the paper</option>
+          </select>
+        </label>
       </div>
       <details className="more-settings" data-testid="more-settings">
         <summary>More settings</summary>

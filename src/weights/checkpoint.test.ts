@@ -17,7 +17,7 @@ function record(): ModelCheckpoint {
       config: { encoder: spec, T: 3, inChans: 1, imgSize: 4, numClasses: 3, decoder: 'unetr', decoderWidth: 8, featureBlocks: [1, 1, 1, 1] },
       inflation: { strategy: 'center', T: 3, inChans: 1, imgSize: 4, seed: 0 },
       source: 'org/vit-micro + config.json',
-      train: { steps: 10, batch: 2, lr: 1e-3, weightDecay: 0.05, warmupSteps: 1, schedule: 'cosine', loss: 'dice-ce', ignoreBackground: true, augment: false, seed: 5, valEvery: 5, axis: 1, clip: 1, layerDecay: 0.75 },
+      train: { steps: 10, batch: 2, lr: 1e-3, weightDecay: 0.05, warmupSteps: 1, schedule: 'cosine', loss: 'dice-ce', ignoreBackground: true, augment: 'off', seed: 5, valEvery: 5, axis: 1, clip: 1, layerDecay: 0.75 },
       step: 5,
       classNames: ['background', 'liver', 'tumour'],
       intensity: { case1: 'ct-abdomen' },

@@ -113,7 +113,7 @@ export async function decodeModelCheckpoint(source: Blob | Uint8Array, file: str
     config: parsed.config as ModelConfig,
     inflation: parsed.inflation as InflateOptions,
     source: md.source ?? file,
-    train: parsed.train as TrainConfig,
+    train: upgradeTrainConfig(parsed.train as TrainConfig),
     step: parsed.step as number,
     classNames: parsed.class_names as string[],
     intensity: parsed.intensity as Record<string, string>,
@@ -152,4 +152,13 @@ function historyFrom(h: unknown, file: string): CheckpointMeta['history'] {
 export function checkpointName(meta: Pick<CheckpointMeta, 'source' | 'inflation' | 'step'>): string {
   const base = meta.source.split(' + ')[0].split('/').pop()!.replace(/\.(safetensors|pth|pt|bin)$/i, '').replace(/[^\w.-]+/g, '_') || 'model';
   return `${base}_${meta.inflation.strategy}_T${meta.inflation.T}_step${meta.step}.safetensors`;
+}
+
+/**
+ * Training settings written by older versions: `augment` was a boolean (true: the reference's augmentations), now
+ * a level ('off' | 'light' | 'paper').
+ */
+function upgradeTrainConfig(train: TrainConfig): TrainConfig {
+  const augment = train.augment as TrainConfig['augment'] | boolean;
+  return typeof augment === 'boolean' ? { ...train, augment: augment ? 'paper' : 'off' } : train;
 }

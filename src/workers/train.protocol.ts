@@ -7,6 +7,7 @@ import type { SelfCheckResult } from '../train/selfcheck.ts';
 import type { EncoderSpec, InflateOptions } from '../weights/types.ts';
 import type { TensorRecord } from './weights.protocol.ts';
 import type { Mat4, Vec3, VoxelArray } from '../core/types.ts';
+import type { AugmentLevel } from '../data/windows/augment.ts';
 
 export type LossName = 'dice-focal' | 'dice-ce' | 'ce';
 
@@ -21,7 +22,8 @@ export interface TrainConfig {
   schedule: 'linear' | 'cosine';
   loss: LossName;
   ignoreBackground: boolean;
-  augment: boolean;
+  /** Training augmentation: 'off', 'light' (mild zoom and intensity shift: short runs) or 'paper' (the reference's). */
+  augment: AugmentLevel;
   seed: number;
   /** Validate every N steps (0: only at the end). */
   valEvery: number;
@@ -42,12 +44,14 @@ export interface TrainConfig {
 }
 
 /**
- * The training defaults of the app and the command line: the paper's settings scaled for small batches (AdamW,
- * lr 1e-4, weight decay 0.05, warm-up then linear decay, clipping at 1.0), a few hundred steps, validation every 50.
+ * The training defaults of the app and the command line before an encoder is chosen: the paper's settings scaled for
+ * small batches (AdamW, lr 1e-4, weight decay 0.05, warm-up then linear decay, clipping at 1.0), light augmentation,
+ * 500 steps, validation every 50. Once an encoder is converted, steps, lr, warm-up, validation interval and
+ * augmentation follow its kind (src/train/defaults.ts: a randomly initialised encoder needs lr 1e-3).
  */
 export const DEFAULT_TRAIN_CONFIG: Readonly<TrainConfig> = {
-  steps: 200, batch: 2, lr: 1e-4, weightDecay: 0.05, warmupSteps: 20, schedule: 'linear', loss: 'dice-focal', ignoreBackground: false,
-  augment: true, seed: 0, valEvery: 50, axis: 2, clip: 1, layerDecay: 1,
+  steps: 500, batch: 2, lr: 1e-4, weightDecay: 0.05, warmupSteps: 20, schedule: 'linear', loss: 'dice-focal', ignoreBackground: false,
+  augment: 'light', seed: 0, valEvery: 50, axis: 2, clip: 1, layerDecay: 1,
 };
 
 /** What the run records in a checkpoint besides what it knows itself (names and presets come from the page). */

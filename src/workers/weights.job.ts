@@ -7,7 +7,8 @@ import { checkEncoderTensors, decodeEncoderMetadata } from '../weights/export.ts
 import type { EncoderSpec, InflateOptions, StateDict } from '../weights/types.ts';
 import { MICRO_NAME, MICRO_VIT, microSpec, microState } from '../weights/micro.ts';
 import type { LayoutHint } from '../weights/layouts/index.ts';
-import type { ConvertPhase, ConvertedEncoder, TensorRecord, WeightsSource } from './weights.protocol.ts';
+import type { ConvertOptions, ConvertPhase, ConvertedEncoder, TensorRecord, WeightsSource } from './weights.protocol.ts';
+import { suggestImgSize } from '../train/defaults.ts';
 
 export type ProgressFn = (phase: ConvertPhase, done: number, total: number, detail?: string) => void;
 
@@ -15,7 +16,7 @@ const WEIGHT_FILE = /\.(safetensors|pth|pt|bin|ckpt)$/i;
 
 export async function convertEncoder(
   source: WeightsSource,
-  options: InflateOptions,
+  given: ConvertOptions,
   hint: LayoutHint | undefined,
   signal: AbortSignal | undefined,
   onProgress: ProgressFn = () => {},
@@ -23,6 +24,7 @@ export async function convertEncoder(
   const t0 = performance.now();
   if (source.kind === 'micro') {
     const spec2d = microSpec();
+    const options = sized(given, spec2d, true);
     const inflated = inflate(microState(MICRO_VIT, source.seed ?? 0), spec2d, options, (d, t) => onProgress('inflate', d, t));
     const notes = ['The built-in micro ViT is randomly initialised (not pre-trained): it is for trying the app, not for results.', ...inflated.notes];
     return pack(MICRO_NAME, 'built-in', spec2d, inflated.spec, options, inflated.state, { used: inflated.state.size, renamed: 0, dropped: [] }, notes, t0);
@@ -86,7 +88,7 @@ export async function convertEncoder(
   if (exported) {
     checkEncoderTensors(tensors, exported, sourceName);
     notes.push(`An InflateSeg encoder exported from ${exported.source} (${exported.spec.family}, ${exported.options.strategy}, T = ${exported.options.T}).`);
-    if (exported.options.strategy !== options.strategy || exported.options.T !== options.T || exported.options.inChans !== options.inChans) {
+    if (exported.options.strategy !== given.strategy || exported.options.T !== given.T || exported.options.inChans !== given.inChans) {
       notes.push(`${sourceName} was exported inflated (${exported.options.strategy}, T = ${exported.options.T}, ${exported.options.inChans} channel(s)); it is loaded as it is, not inflated again.`);
     }
     return pack(sourceName, 'InflateSeg encoder (safetensors)', exported.spec2d ?? exported.spec, exported.spec, exported.options, tensors, { used: tensors.size, renamed: 0, dropped: [] }, notes, t0);
@@ -98,12 +100,20 @@ export async function convertEncoder(
   signal?.throwIfAborted();
 
   // --- inflate ---------------------------------------------------------------------------------------
+  const options = sized(given, mapped.spec, false);
   const inflated = inflate(mapped.state, mapped.spec, options, (d, t) => onProgress('inflate', d, t));
   notes.push(...inflated.notes);
 
   onProgress('pack', 0, 1);
   const report = { used: mapped.report.used.length, renamed: mapped.report.renamed.length, dropped: mapped.report.dropped };
   return pack(sourceName, format, mapped.spec, inflated.spec, options, inflated.state, report, notes, t0);
+}
+
+/** The inflation options with the size settled: `autoSize` picks it from the encoder and the data. */
+function sized(given: ConvertOptions, spec2d: EncoderSpec, micro: boolean): InflateOptions {
+  const { autoSize, ...options } = given;
+  if (!autoSize) return options;
+  return { ...options, imgSize: suggestImgSize({ spec: spec2d, strategy: options.strategy, micro, plane: autoSize.plane }) };
 }
 
 /** Packs a state dict as float32 records for transfer. */

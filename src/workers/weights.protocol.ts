@@ -34,8 +34,14 @@ export interface ConvertedEncoder {
   ms: number;
 }
 
+/**
+ * Inflation options for a conversion. With `autoSize`, `imgSize` is chosen once the checkpoint's patch size and
+ * native grid are known (src/train/defaults.ts suggestImgSize: the data's in-plane size within the encoder's range).
+ */
+export type ConvertOptions = InflateOptions & { autoSize?: { plane?: [number, number] } };
+
 export type WeightsRequest =
-  | { type: 'convert'; id: number; source: WeightsSource; options: InflateOptions; hint?: LayoutHint }
+  | { type: 'convert'; id: number; source: WeightsSource; options: ConvertOptions; hint?: LayoutHint }
   | { type: 'cancel'; id: number };
 
 export type WeightsEvent =

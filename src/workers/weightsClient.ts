@@ -1,6 +1,5 @@
 // Main-thread client of the weights worker: convert (with progress) and cancel; tensors arrive transferred.
-import type { ConvertPhase, ConvertedEncoder, WeightsEvent, WeightsRequest, WeightsSource } from './weights.protocol.ts';
-import type { InflateOptions } from '../weights/types.ts';
+import type { ConvertOptions, ConvertPhase, ConvertedEncoder, WeightsEvent, WeightsRequest, WeightsSource } from './weights.protocol.ts';
 import type { LayoutHint } from '../weights/layouts/index.ts';
 
 export class ConversionError extends Error {
@@ -36,7 +35,7 @@ export class WeightsClient {
   }
 
   /** Starts a conversion; returns its id (for cancel) and the promise of the result. */
-  convert(source: WeightsSource, options: InflateOptions, hint: LayoutHint | undefined, onProgress?: Job['onProgress']): { id: number; done: Promise<ConvertedEncoder> } {
+  convert(source: WeightsSource, options: ConvertOptions, hint: LayoutHint | undefined, onProgress?: Job['onProgress']): { id: number; done: Promise<ConvertedEncoder> } {
     const id = this.nextId++;
     const done = new Promise<ConvertedEncoder>((resolve, reject) => this.jobs.set(id, { resolve, reject, onProgress }));
     const req: WeightsRequest = { type: 'convert', id, source, options, hint };

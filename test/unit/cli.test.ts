@@ -192,9 +192,9 @@ describe('CLI parts (in process)', () => {
 
 
   it('parses flags: --x v, --x=v, --no-x, negative numbers; names the flag in every error', () => {
-    const a = parseArgs(TRAIN, ['a.nii', '--steps=10', '--lr', '1e-3', '--no-augment', '--seed', '7', '--', '-b.nii']);
+    const a = parseArgs(TRAIN, ['a.nii', '--steps=10', '--lr', '1e-3', '--augment', 'off', '--seed', '7', '--', '-b.nii']);
     expect(a.positional).toEqual(['a.nii', '-b.nii']);
-    expect([a.num('steps'), a.num('lr'), a.bool('augment'), a.has('augment'), a.num('seed'), a.has('batch')]).toEqual([10, 1e-3, false, true, 7, false]);
+    expect([a.num('steps'), a.num('lr'), a.str('augment'), a.has('augment'), a.num('seed'), a.has('batch')]).toEqual([10, 1e-3, 'off', true, 7, false]);
     const err = (argv: string[]) => { try { parseArgs(TRAIN, argv); return ''; } catch (e) { expect(e).toBeInstanceOf(UsageError); return (e as Error).message; } };
     expect(err(['--batch', '0'])).toMatch(/--batch "0": expected an integer ≥ 1/);
     expect(err(['--steps'])).toMatch(/--steps needs a value/);

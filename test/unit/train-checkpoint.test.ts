@@ -19,7 +19,7 @@ const ROOT = path.resolve(import.meta.dirname, '../..');
 const LABELS = { classNames: ['background', 'csf', 'grey matter', 'white matter', 'c4', 'c5', 'c6'], source: 'timm_vit.safetensors', appVersion: 'test' };
 const baseCfg: TrainConfig = {
   steps: 6, batch: 2, lr: 2e-3, weightDecay: 0.05, warmupSteps: 2, schedule: 'linear', loss: 'dice-focal', ignoreBackground: false,
-  augment: true, seed: 3, valEvery: 3, axis: 2, clip: 1, layerDecay: 1,
+  augment: 'paper', seed: 3, valEvery: 3, axis: 2, clip: 1, layerDecay: 1,
 };
 
 const base = baseCfg;

@@ -12,7 +12,7 @@ let encoder: EncoderData;
 let cases: CaseData[];
 const base: TrainConfig = {
   steps: 20, batch: 2, lr: 2e-3, weightDecay: 0.05, warmupSteps: 5, schedule: 'linear', loss: 'dice-ce', ignoreBackground: false,
-  augment: false, seed: 1, valEvery: 0, axis: 2, clip: 1, layerDecay: 1,
+  augment: 'off', seed: 1, valEvery: 0, axis: 2, clip: 1, layerDecay: 1,
 };
 
 beforeAll(async () => {

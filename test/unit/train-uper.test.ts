@@ -13,7 +13,7 @@ const CLASSES = 7;
 const cfg: TrainConfig = {
   // NOTE: weight decay 0, so a parameter that moved did so through its gradient.
   steps: STEPS, batch: 2, lr: 2e-3, weightDecay: 0, warmupSteps: 2, schedule: 'linear', loss: 'dice-ce', ignoreBackground: false,
-  augment: false, seed: 1, valEvery: 0, axis: 2, clip: 1, layerDecay: 1, decoder: 'uper',
+  augment: 'off', seed: 1, valEvery: 0, axis: 2, clip: 1, layerDecay: 1, decoder: 'uper',
 };
 
 let encoder: EncoderData;

@@ -25,7 +25,7 @@ beforeAll(async () => {
   const { encoder, cases } = await microSetup();
   const run = new TrainingRun({ kind: 'encoder', encoder }, cases, 7, {
     steps: 1, batch: 1, lr: 1e-3, weightDecay: 0.05, warmupSteps: 0, schedule: 'linear', loss: 'dice-focal', ignoreBackground: false,
-    augment: false, seed: 0, valEvery: 0, axis: 2, clip: 1, layerDecay: 1,
+    augment: 'off', seed: 0, valEvery: 0, axis: 2, clip: 1, layerDecay: 1,
   }, LABELS, () => {});
   bytes = encodeModelCheckpoint(await run.checkpoint(true));
   run.dispose();

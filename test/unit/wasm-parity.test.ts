@@ -89,7 +89,7 @@ describe('wasm backend vs cpu', () => {
     const { encoder, cases } = await microSetup();
     const config: TrainConfig = {
       steps: 3, batch: 2, lr: 2e-3, weightDecay: 0.05, warmupSteps: 1, schedule: 'linear', loss: 'dice-focal', ignoreBackground: false,
-      augment: false, seed: 1, valEvery: 0, axis: 2, clip: 1, layerDecay: 1, backend: 'wasm',
+      augment: 'off', seed: 1, valEvery: 0, axis: 2, clip: 1, layerDecay: 1, backend: 'wasm',
     };
     const labels = { classNames: ['background', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6'], source: 'timm_vit.safetensors', appVersion: 'test' };
     const events: TrainEvent[] = [];
