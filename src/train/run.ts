@@ -9,10 +9,12 @@ import { makeAdamW, type AdamW, type OptimState } from './optim/adamw.ts';
 import { layerDecayMultipliers } from './optim/groups.ts';
 import { lrAt } from './optim/schedule.ts';
 import { makeTrainStep } from './step.ts';
-import { augmentFor, makeSampler, type Sampler, type SamplerCase } from '../data/windows/index.ts';
+import { augmentFor, labelSlice, makeSampler, planeOf, type Sampler, type SamplerCase, type SliceAxis } from '../data/windows/index.ts';
+import type { Range } from '../data/intensity.ts';
+import { evaluateVolume, modelRanges, predictSlicePlane } from './evaluate.ts';
 import { DiceAccumulator } from '../data/metrics/index.ts';
 import { gpuDeviceLost, takeGpuError } from './backend.ts';
-import type { CaseData, CheckpointSummary, EncoderData, RunLabels, RunState, TrainConfig, TrainEvent } from '../workers/train.protocol.ts';
+import type { CaseData, CaseImage, CheckpointSummary, EncoderData, RunLabels, RunState, TrainConfig, TrainEvent } from '../workers/train.protocol.ts';
 import type { InflateOptions, StateDict } from '../weights/types.ts';
 import { checkpointName, encodeModelCheckpoint, type CheckpointMeta, type ModelCheckpoint, type StepRecord, type ValidationRecord } from '../weights/checkpoint.ts';
 import type { Volume } from '../nifti/types.ts';
@@ -29,11 +31,19 @@ interface Snapshot { step: number; weights: StateDict; optim: OptimState | null 
 
 /** A case's image or label as a Volume on the canonical grid (what the sampler and evaluation take). */
 export function caseVolume(c: CaseData, which: 'image' | 'label'): Volume {
+  return which === 'image' ? imageVolume(c) : { ...imageVolume(c), name: `${c.id} label`, channels: 1, data: c.label };
+}
+
+/** A case's image as a Volume on the canonical grid (the live slice prediction needs no label). */
+export function imageVolume(c: CaseImage): Volume {
   return {
-    name: `${c.id} ${which}`, dims: c.dims, channels: which === 'image' ? c.channels : 1, data: which === 'image' ? c.image : c.label,
+    name: `${c.id} image`, dims: c.dims, channels: c.channels, data: c.image,
     datatypeCode: 16, affine: c.affine, affineSource: 'sform', spacing: c.spacing, nonFinite: 0, axcodes: 'RAS', description: '',
   };
 }
+
+/** One slice's prediction on the case's canonical plane (layout as planeOf), with the step of the weights. */
+export interface SlicePrediction { pred: Uint8Array; H: number; W: number; step: number }
 
 /**
  * Turns a tfjs failure into a message a user can act on. `lost` is the WebGPU device-loss reason when the device
@@ -63,6 +73,12 @@ export class TrainingRun {
   /** Last good weights on the host: at the start, at each validation, and what a failure falls back to. */
   private kept: Snapshot | null;
   private failed = false;
+  /** A live prediction being computed: the training loop waits for it, so one prediction sees one step's weights. */
+  private predicting: Promise<unknown> | null = null;
+  /** Intensity ranges per image array (computed once; the same as training and evaluation: modelRanges). */
+  private readonly ranges = new WeakMap<object, Range[]>();
+  /** The whole predicted volume behind the last slice across another axis than the run's, until the weights change. */
+  private across: { data: object; step: number; prediction: Uint8Array } | null = null;
   readonly history: { steps: StepRecord[]; validations: ValidationRecord[] };
   step = 0;
 
@@ -163,6 +179,7 @@ export class TrainingRun {
       // Yield to the event loop so pause/stop messages are handled (the cpu backend resolves data() in a microtask).
       await new Promise<void>((r) => setTimeout(r, 0));
       while (this.state === 'paused') await new Promise<void>((r) => (this.wake = r));
+      while (this.predicting) await this.predicting.catch(() => undefined);
       if (this.state === 'stopped') break;
 
       // --- forward, backward, update --------------------------------------------------------------------
@@ -262,6 +279,41 @@ export class TrainingRun {
     this.emit({ type: 'validation', step: this.step, dice, meanDice: r.mean });
     if (best) this.emit({ type: 'preview', step: this.step, caseId: best.caseId, axis: this.cfg.axis, index: best.index, size: S, pred: best.pred }, [best.pred.buffer]);
     return { dice, meanDice: r.mean };
+  }
+
+  /**
+   * The current model's prediction of slice `index` across `axis` of `image`, on the image's own plane: the run's
+   * preprocessing (intensity ranges as training, resize to the model's size) and labels resized back by nearest.
+   * Served between training steps (the loop waits for it). Across the run's axis this is one window; across another
+   * axis the model still predicts slices across its own axis: the whole volume is predicted once per step and the
+   * plane is cut from it.
+   */
+  async predictSlice(image: Volume, axis: SliceAxis, index: number): Promise<SlicePrediction> {
+    while (this.predicting) await this.predicting.catch(() => undefined);
+    const job = this.predictNow(image, axis, index);
+    this.predicting = job;
+    try {
+      return await job;
+    } finally {
+      this.predicting = null;
+    }
+  }
+
+  private async predictNow(image: Volume, axis: SliceAxis, index: number): Promise<SlicePrediction> {
+    const step = this.step;
+    let ranges = this.ranges.get(image.data);
+    if (!ranges) this.ranges.set(image.data, (ranges = modelRanges(image)));
+    if (axis === this.cfg.axis) return { ...(await predictSlicePlane(this.params, this.config, image, axis, index, ranges)), step };
+    const p = planeOf(image.dims, axis);
+    if (!(Number.isInteger(index) && index >= 0 && index < p.depth)) throw new Error(`${image.name}: slice ${index} is outside 0…${p.depth - 1} along axis ${axis}.`);
+    if (this.across?.data !== image.data || this.across.step !== step) {
+      this.across = null;
+      const evalBatch = Math.min(32, Math.max(4, 2 * this.cfg.batch));
+      const r = await evaluateVolume(this.params, this.config, image, null, this.cfg.axis, evalBatch, undefined, ranges);
+      this.across = { data: image.data, step, prediction: r.prediction };
+    }
+    const plane = labelSlice({ ...image, channels: 1, data: this.across.prediction }, axis, index);
+    return { pred: Uint8Array.from(plane), H: p.H, W: p.W, step };
   }
 
   /** The current weights and optimiser state, read back to the host. */

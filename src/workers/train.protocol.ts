@@ -80,6 +80,9 @@ export interface CaseData {
   label: VoxelArray;
 }
 
+/** A case's image alone (what a slice prediction needs when the worker has not seen the case). */
+export type CaseImage = Pick<CaseData, 'id' | 'dims' | 'channels' | 'spacing' | 'affine' | 'image'>;
+
 export interface EncoderData {
   spec: EncoderSpec;
   options: InflateOptions;
@@ -98,7 +101,12 @@ export type TrainRequest =
   /** Writes the current model as a checkpoint; with the optimiser state when asked (to resume exactly). */
   | { type: 'export'; optimizer: boolean }
   /** Runs one seeded micro training step on the chosen backend and on cpu, and compares them. */
-  | { type: 'selfcheck' };
+  | { type: 'selfcheck' }
+  /**
+   * The current model's prediction of one slice (axis: canonical voxel axis held fixed; index along it), served
+   * between training steps. `image`: the case's image, when the worker may not have it (it keeps it for later requests).
+   */
+  | { type: 'predictSlice'; caseId: string; axis: 0 | 1 | 2; index: number; image?: CaseImage };
 
 export type RunState = 'starting' | 'running' | 'paused' | 'stopped' | 'done' | 'failed' | 'loaded';
 
@@ -121,4 +129,11 @@ export type TrainEvent =
    */
   | { type: 'checkpoint'; reason: 'export' | 'autosave' | 'failure'; name: string; bytes: Uint8Array; summary: CheckpointSummary }
   | { type: 'selfcheck'; result: SelfCheckResult }
+  /**
+   * The answer to predictSlice: labels of the slice on the case's canonical grid plane, H×W in the layout of
+   * src/data/windows planeOf (x along the lower remaining voxel axis, y along the higher), at model step `step`.
+   */
+  | { type: 'slicePrediction'; caseId: string; axis: 0 | 1 | 2; index: number; step: number; H: number; W: number; pred: Uint8Array }
+  /** predictSlice could not be answered: `missingImage` when the worker lacks the case's image (send it), else why. */
+  | { type: 'sliceUnavailable'; caseId: string; axis: 0 | 1 | 2; index: number; missingImage: boolean; reason: string }
   | { type: 'error'; message: string };

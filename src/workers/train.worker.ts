@@ -1,17 +1,20 @@
 // Training worker: a thin switch over TrainRequest; the run lives in src/train/run.ts, evaluation in
 // src/train/evaluate.ts, the checkpoint format in src/weights/checkpoint.ts, the self-check in src/train/selfcheck.ts.
 import { chooseBackend } from '../train/backend.ts';
-import { TrainingRun, caseVolume, summarize, type ModelSource } from '../train/run.ts';
+import { TrainingRun, caseVolume, imageVolume, summarize, type ModelSource } from '../train/run.ts';
 import { evaluateVolume } from '../train/evaluate.ts';
 import { selfCheck } from '../train/selfcheck.ts';
 import { checkpointName, decodeModelCheckpoint, encodeModelCheckpoint } from '../weights/checkpoint.ts';
 import type { RunState, TrainEvent, TrainRequest } from './train.protocol.ts';
+import type { Volume } from '../nifti/types.ts';
 import { inOrder } from './inOrder.ts';
 
 const post = (e: TrainEvent, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(e, transfer);
 /** The worker's current model: the run being trained, the last one, or one loaded from a checkpoint. */
 let run: TrainingRun | null = null;
 let runState: RunState | 'idle' = 'idle';
+/** Case images by id, for live slice predictions: those of every run started here and those sent with a request. */
+const images = new Map<string, Volume>();
 const busy = () => runState === 'running' || runState === 'paused' || runState === 'starting';
 const emit = (e: TrainEvent, t?: Transferable[]) => {
   if (e.type === 'state') runState = e.state;
@@ -32,6 +35,7 @@ async function handle(msg: TrainRequest): Promise<void> {
         else if (run) source = { kind: 'model', checkpoint: await run.checkpoint(true) };
         else throw new Error('there is no model to continue: train one or load a checkpoint');
         const next = new TrainingRun(source, msg.cases, msg.numClasses, msg.config, msg.labels, emit);
+        for (const c of msg.cases) images.set(c.id, imageVolume(c));
         run?.dispose();
         run = next;
         for (const message of run.notes) post({ type: 'note', message });
@@ -77,6 +81,21 @@ async function handle(msg: TrainRequest): Promise<void> {
         const bytes = encodeModelCheckpoint(ckpt);
         const name = checkpointName(ckpt.meta);
         post({ type: 'checkpoint', reason: 'export', name, bytes, summary: summarize(ckpt, name) }, [bytes.buffer as ArrayBuffer]);
+        break;
+      }
+      case 'predictSlice': {
+        const { caseId, axis, index } = msg;
+        if (msg.image) images.set(caseId, imageVolume(msg.image));
+        const image = images.get(caseId);
+        const unavailable = (missingImage: boolean, reason: string) => post({ type: 'sliceUnavailable', caseId, axis, index, missingImage, reason });
+        if (!run) { unavailable(false, 'no model yet'); break; }
+        if (!image) { unavailable(true, `${caseId}: the worker has no image for this case`); break; }
+        try {
+          const r = await run.predictSlice(image, axis, index);
+          post({ type: 'slicePrediction', caseId, axis, index, step: r.step, H: r.H, W: r.W, pred: r.pred }, [r.pred.buffer as ArrayBuffer]);
+        } catch (err) {
+          unavailable(false, err instanceof Error ? err.message : String(err));
+        }
         break;
       }
       case 'selfcheck':
