@@ -135,7 +135,7 @@ export function ModelPanel() {
         <label><span>Size (px)</span>
           <input type="number" min={16} max={1024} step={16} value={opts.imgSize ?? ''} placeholder="auto" data-testid="opt-size"
             title="Empty: automatic — the data's in-plane size, rounded to the patch size, up to the encoder's own size (64 px for the micro ViT)"
-            onChange={(e) => setModelOptions({ imgSize: e.target.value.trim() === '' ? null : Math.max(16, Math.round(Number(e.target.value))) })} />
+            onChange={(e) => { const v = Math.round(Number(e.target.value)); setModelOptions({ imgSize: e.target.value.trim() === '' || !(v >= 1) ? null : v }); }} />
         </label>
       </div>
       <details className="advanced">

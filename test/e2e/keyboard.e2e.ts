@@ -63,12 +63,13 @@ describe('keyboard only', () => {
     const notes: string[] = [];
     const lostFocus = (f: Focused, what: string) => { if (f.body) notes.push(`${what}: keyboard focus falls to the page (Tab starts again from there).`); };
 
-    // --- model options: T with the arrows (step 2), size with the arrows (step 16) -------------------------------
+    // --- model options: T with the arrows (step 2), size typed over the empty (automatic) field ------------------
     await tabTo(page, '[data-testid=opt-T]');
     await page.keyboard.press('ArrowDown');
     expect(await valueOf(page, 'opt-T')).toBe('3');
     await tabTo(page, '[data-testid=opt-size]');
-    for (let i = 0; i < 12; i++) await page.keyboard.press('ArrowDown');
+    expect(await valueOf(page, 'opt-size')).toBe('');
+    await retype(page, '32');
     expect(await valueOf(page, 'opt-size')).toBe('32');
 
     // --- the Hub address (a disclosure: Enter opens it), then the model id, Enter loads it -------------------------

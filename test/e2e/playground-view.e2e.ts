@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { ARTIFACTS, clickAndWait, dropFiles, openApp, pixelDiff, pixelStats, screenshotPixels, startHarness, watchFrameGaps, type Harness, type Pixels } from './harness.ts';
+import { ARTIFACTS, clickAndWait, distinctColours, dropFiles, openApp, pixelDiff, pixelStats, screenshotPixels, startHarness, watchFrameGaps, type Harness, type Pixels } from './harness.ts';
 import { runToDone, setUpMicroRun, startRun } from './flows.ts';
 
 const TRUTH = '[data-testid=slice-canvas]';
@@ -107,7 +107,9 @@ describe('playground view in Chromium (automatic backend)', () => {
     const pred = await screenshotPixels(page, PRED, 'playground-side-prediction.png');
     expect([pred.width, pred.height]).toEqual([truth.width, truth.height]);
     expect(pixelStats(truth).colored).toBeGreaterThan(0.02); // the ground truth's classes
-    expect(pixelStats(pred).grey).toBeGreaterThan(0.02); // the same image under the prediction
+    // The same image under the prediction: a 4-step model may paint every pixel one class (ITK's air, with the light
+    // default augmentation), so look for the image's texture through the overlay, not for uncovered grey pixels.
+    expect(distinctColours(pred)).toBeGreaterThan(64);
     expect(pixelDiff(truth, pred)).toBeGreaterThan(0.01);
     expect(await page.locator(PRED).getAttribute('data-overlay')).toBe('prediction');
     const renderMs = await Promise.all([TRUTH, PRED].map(async (sel) => Number(await page.locator(sel).getAttribute('data-render-ms'))));
