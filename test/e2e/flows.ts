@@ -80,3 +80,37 @@ export async function runToDone(page: Page, timeout = 120_000): Promise<number> 
   expect(await status.getAttribute('data-state'), (await status.textContent()) ?? '').toBe('done');
   return Number(await page.getByTestId('chart-loss').getAttribute('data-points'));
 }
+
+/** One validation as the page shows it: wall seconds since Train was clicked, step, mean foreground Dice. */
+export interface SeenValidation { t: number; step: number; meanDice: number }
+
+/**
+ * The first run of a new user, nothing touched: the page opens on its default sample, *Micro ViT (quick try)*, *Train*;
+ * then waits until the run ends, noting every validation the page shows (data-testid latest-dice) and when it was
+ * seen. `onTick` runs at each poll (screenshots mid-run). Returns the validations and the run's final state.
+ */
+export async function firstRun(page: Page, opts: { timeout?: number; onTick?: (s: SeenValidation[]) => Promise<void> } = {}): Promise<{ validations: SeenValidation[]; state: string; seconds: number }> {
+  await page.getByTestId('legend').waitFor({ timeout: 60_000 });
+  await page.getByTestId('micro-encoder').click();
+  await page.getByTestId('encoder-card').waitFor({ timeout: 60_000 });
+  const t0 = Date.now();
+  await page.getByTestId('train-start').click();
+  const status = page.getByTestId('run-status');
+  const latest = page.getByTestId('latest-dice');
+  const validations: SeenValidation[] = [];
+  const end = t0 + (opts.timeout ?? 400_000);
+  for (;;) {
+    if (await latest.count()) {
+      const step = Number(await latest.getAttribute('data-step'));
+      const meanDice = Number(await latest.getAttribute('data-mean-dice'));
+      if (step > 0 && step !== validations[validations.length - 1]?.step) validations.push({ t: (Date.now() - t0) / 1000, step, meanDice });
+    }
+    const state = (await status.getAttribute('data-state')) ?? '';
+    if (/^(done|failed|stopped)$/.test(state) && (state !== 'done' || validations[validations.length - 1]?.step === Number(/step (\d+)\//.exec((await status.textContent()) ?? '')?.[1]))) {
+      return { validations, state, seconds: (Date.now() - t0) / 1000 };
+    }
+    if (Date.now() > end) throw new Error(`the first run had not ended after ${(end - t0) / 1000} s: ${await status.textContent()}`);
+    await opts.onTick?.(validations);
+    await page.waitForTimeout(400);
+  }
+}
