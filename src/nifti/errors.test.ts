@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { mat4 } from './affine.ts';
 import { gzip, NiftiError, readNifti, writeNifti } from './index.ts';
+import { setGzipCodec } from './gzip.ts';
 import { fixtureBytes } from './testutil.ts';
 
 /** A valid little-endian 4×3×2 int16 .nii (352 + 48 bytes) to break in various ways. */
@@ -97,7 +98,30 @@ describe('readNifti rejects bad input', () => {
     const bad = patched(n2, (v) => [1, 2, 3].forEach((i) => v.setBigInt64(16 + 8 * i, 100000n, true)));
     expect((await rejection(bad, 'huge.nii')).message).toMatch(/huge\.nii: dim\[1\] = 100,000 in dims 100000×100000×100000 exceeds the 65,535 voxels per axis/);
     const many = patched(n2, (v) => [1, 2, 3].forEach((i) => v.setBigInt64(16 + 8 * i, 60000n, true)));
-    expect((await rejection(many, 'many.nii')).message).toMatch(/many\.nii: header claims 60000×60000×60000 float32 voxels \(864,000,000,000,000 bytes\), more than the 1,500,000,000 bytes/);
+    expect((await rejection(many, 'many.nii')).message).toMatch(/many\.nii: header claims 60000×60000×60000 float32 voxels: 216\.0 T voxels \(785\.8 TiB\) is over the 1\.5 GB limit of a browser tab and of this reader \(864,000,000,000,000 bytes\); crop or downsample it first/);
+  });
+
+  it('a 4 MB .nii.gz whose header says 2048×2048×1024 uint8 (4 GiB of zeros) is refused from its header, before inflating', async () => {
+    // A valid multi-member gzip: the header + 1 MiB of zeros, then 4,095 members of 1 MiB of zeros (4 GiB in all).
+    const hdr = patched(await validNii(), (v) => { v.setInt16(42, 2048, true); v.setInt16(44, 2048, true); v.setInt16(46, 1024, true); v.setInt16(70, 2, true); v.setInt16(72, 8, true); });
+    const first = await gzip(new Uint8Array([...hdr.subarray(0, 352), ...new Uint8Array(1 << 20)]), 9);
+    const zeros = await gzip(new Uint8Array(1 << 20), 9);
+    const file = new Uint8Array(first.length + 4095 * zeros.length);
+    file.set(first);
+    for (let i = 0; i < 4095; i++) file.set(zeros, first.length + i * zeros.length);
+    expect(file.length).toBeLessThan(5e6);
+    let inflated = false;
+    setGzipCodec({ gunzip: async () => { inflated = true; throw new Error('the whole file was inflated'); } });
+    try {
+      const t0 = performance.now();
+      const err = await rejection(file, 'zeros.nii.gz');
+      expect(err.message).toBe('zeros.nii.gz: header claims 2048×2048×1024 uint8 voxels: 4.3 G voxels (4.0 GiB) is over the 1.5 GB limit of a browser tab '
+        + 'and of this reader (4,294,967,296 bytes); crop or downsample it first');
+      expect(inflated).toBe(false);
+      expect(performance.now() - t0).toBeLessThan(2000);
+    } finally {
+      setGzipCodec(null);
+    }
   });
 
   it('unsupported datatypes', async () => {

@@ -139,6 +139,25 @@ function gunzipFflate(bytes: Uint8Array): Uint8Array {
   return into.result();
 }
 
+/**
+ * The first `n` decompressed bytes of a gzip stream (fewer when the stream holds fewer), decompressing only as much
+ * input as that takes: a header can be read, and its claims checked, before the whole file is inflated. Throws an
+ * Error when those first bytes are corrupt.
+ */
+export function gunzipHead(bytes: Uint8Array, n: number): Uint8Array {
+  if (!isGzip(bytes)) throw new Error('not a gzip stream (no 1f 8b magic)');
+  const out = new Uint8Array(n);
+  let have = 0;
+  const g = new Gunzip((chunk) => {
+    const take = Math.min(chunk.length, n - have);
+    out.set(chunk.subarray(0, take), have);
+    have += take;
+  });
+  // NOTE: 4 KiB of input at a time; deflate cannot expand it past ~4 MiB, so the output stays bounded.
+  for (let at = 0; at < bytes.length && have < n; at += 4096) g.push(bytes.subarray(at, Math.min(bytes.length, at + 4096)), false);
+  return out.subarray(0, have);
+}
+
 /** A whole-buffer gzip codec a host can supply (e.g. Node's zlib); either half may be left to the default. */
 export interface GzipCodec {
   /**

@@ -3,7 +3,7 @@
 import { type Dtype, type Vec3, type VoxelArray } from '../core/types.ts';
 import { bestAffine, columnNorms } from './affine.ts';
 import { fmtDims, fmtInt, NiftiError } from './errors.ts';
-import { gunzip, isGzip } from './gzip.ts';
+import { gunzip, gunzipHead, isGzip } from './gzip.ts';
 import { parseHeader, type NiftiHeader } from './header.ts';
 import { axcodesFromAffine } from './orient.ts';
 import type { Volume } from './types.ts';
@@ -28,7 +28,11 @@ const OTHER_DATATYPES: Record<number, string> = {
 
 /** Largest axis length we accept (NIfTI-1's int16 dims allow 32767; NIfTI-2 files rarely exceed this). */
 export const MAX_AXIS = 65535;
-/** Largest voxel payload we accept in bytes (typed arrays and browser tabs fail well before 2^31). */
+/**
+ * Largest voxel payload we accept in bytes, in a browser tab and in the CLI alike. NOTE: the voxels are held at least
+ * twice on the way (decompressed file, then the reoriented volume; a float copy when scaled), and a tab that asks for
+ * more than its ~2–4 GiB is killed with everything in it; the check runs on the header before anything is inflated.
+ */
 export const MAX_BYTES = 1.5e9;
 
 function voxelShape(h: NiftiHeader, file: string): { dims: Vec3; channels: number } {
@@ -147,12 +151,56 @@ function scaleAndClean(data: VoxelArray, h: NiftiHeader, file: string): { data: 
   return { data: out, nonFinite };
 }
 
+/** A voxel count and its bytes as people say them: '4.3 G voxels (4.0 GiB)'. */
+function sizeText(count: number, payload: number): string {
+  const scaled = (v: number, base: number, units: string[]) => {
+    let i = 0;
+    while (i < units.length - 1 && v >= base ** (i + 1)) i++;
+    return i === 0 ? fmtInt(v) + units[0] : `${(v / base ** i).toFixed(1)} ${units[i]}`;
+  };
+  return `${scaled(count, 1000, [' voxels', 'k voxels', 'M voxels', 'G voxels', 'T voxels'])} (${scaled(payload, 1024, [' bytes', 'KiB', 'MiB', 'GiB', 'TiB'])})`;
+}
+
+/** What the header says the file holds, checked: shape, datatype, and a payload this reader can hold. */
+function claims(h: NiftiHeader, name: string) {
+  if (h.magic === 'ni1' || h.magic === 'ni2') {
+    throw new NiftiError(name, `is a header-only NIfTI (magic '${h.magic}', .hdr/.img pair); expected a single-file .nii with magic 'n+${h.version}'`);
+  }
+  const { dims, channels } = voxelShape(h, name);
+  const type = datatypeInfo(h, name);
+  const count = dims[0] * dims[1] * dims[2] * channels;
+  const payload = count * type.bytes;
+  const shapeText = `${fmtDims(channels > 1 ? [...dims, channels] : dims)} ${type.name} voxels`;
+  if (payload > MAX_BYTES) {
+    throw new NiftiError(name, `header claims ${shapeText}: ${sizeText(count, payload)} is over the ${(MAX_BYTES / 1e9).toFixed(1)} GB limit of a browser tab `
+      + `and of this reader (${fmtInt(payload)} bytes); crop or downsample it first`);
+  }
+  return { dims, channels, type, count, payload, shapeText };
+}
+
 /** Reads a .nii or .nii.gz file (detected by its magic bytes, not its name) into a Volume. */
 export async function readNifti(input: ArrayBuffer | Uint8Array, name: string): Promise<Volume> {
   let bytes = input instanceof Uint8Array ? input : new Uint8Array(input);
   // The caller's bytes are never aliased (the volume may be modified later); gunzip's output is ours to keep.
   let owned = false;
   if (isGzip(bytes)) {
+    // The header's claims are checked on the first decompressed bytes, before the rest is inflated: a small file that
+    // says it holds 4 GiB of voxels is refused at once instead of filling memory.
+    let head: Uint8Array | null = null;
+    try {
+      head = gunzipHead(bytes, 544);
+    } catch {
+      // a corrupt start: the whole-stream gunzip below reports it
+    }
+    if (head && head.length >= 348) {
+      let h: NiftiHeader | null = null;
+      try {
+        h = parseHeader(head, name);
+      } catch {
+        // a header the full read will explain (or a NIfTI-2 header cut short here: it needs 540 bytes)
+      }
+      if (h) claims(h, name);
+    }
     try {
       bytes = await gunzip(bytes);
       owned = true;
@@ -163,17 +211,7 @@ export async function readNifti(input: ArrayBuffer | Uint8Array, name: string): 
     }
   }
   const h = parseHeader(bytes, name);
-  if (h.magic === 'ni1' || h.magic === 'ni2') {
-    throw new NiftiError(name, `is a header-only NIfTI (magic '${h.magic}', .hdr/.img pair); expected a single-file .nii with magic 'n+${h.version}'`);
-  }
-  const { dims, channels } = voxelShape(h, name);
-  const type = datatypeInfo(h, name);
-  const count = dims[0] * dims[1] * dims[2] * channels;
-  const payload = count * type.bytes;
-  const shapeText = `${fmtDims(channels > 1 ? [...dims, channels] : dims)} ${type.name} voxels`;
-  if (payload > MAX_BYTES) {
-    throw new NiftiError(name, `header claims ${shapeText} (${fmtInt(payload)} bytes), more than the ${fmtInt(MAX_BYTES)} bytes this reader accepts`);
-  }
+  const { dims, channels, type, count, payload, shapeText } = claims(h, name);
   if (!Number.isFinite(h.voxOffset) || h.voxOffset > bytes.length) {
     throw new NiftiError(name, `vox_offset ${h.voxOffset} lies beyond the end of the file (${fmtInt(bytes.length)} bytes); truncated or not a single-file .nii?`);
   }
