@@ -101,6 +101,21 @@ export interface ModelSlice {
   encoder: ConvertedEncoder | null;
 }
 
+/** The model's prediction of one slice, live during and after a run (src/store/live.ts; the worker's slicePrediction). */
+export type LiveSlice = Omit<Extract<TrainEvent, { type: 'slicePrediction' }>, 'type'>;
+
+/** Sidebar sections that fold (src/ui/App.tsx). */
+export type SectionId = 'dataset' | 'model' | 'training' | 'runs';
+
+export interface LayoutSlice {
+  /** Which sidebar sections are open; Dataset, Model and Training fold when a run starts (src/store/layout.ts). */
+  sections: Record<SectionId, boolean>;
+  /** The user put the run view (curves) away; a new run brings it back. */
+  runViewHidden: boolean;
+}
+
+export const initialLayout = (): LayoutSlice => ({ sections: { dataset: true, model: true, training: true, runs: true }, runViewHidden: false });
+
 export interface StepPoint { step: number; loss: number; lr: number; ms: number; samplesPerSec: number; numTensors: number; numBytes: number }
 export interface ValidationPoint { step: number; dice: number[]; meanDice: number }
 export type Evaluation = Extract<TrainEvent, { type: 'evaluated' }>['results'];
@@ -146,6 +161,10 @@ export interface TrainSlice {
     recovery?: { name: string; bytes: Uint8Array; summary: CheckpointSummary };
     /** An export is being written by the worker. */
     exporting?: boolean;
+    /** The model's latest prediction of the slice in view (or of the last slice asked for). */
+    live?: LiveSlice;
+    /** Why the slice in view has no live prediction (e.g. the model takes 2 channels), when the worker said so. */
+    liveNote?: string;
   };
   /** Every finished run of this session (and restored ones), oldest first. */
   runs: RunRecord[];
@@ -168,7 +187,7 @@ export const initialModel = (): ModelSlice => ({
   encoder: null,
 });
 
-export type AppState = DatasetSlice & ViewerSlice & NoticeSlice & ModelSlice & TrainSlice;
+export type AppState = DatasetSlice & ViewerSlice & NoticeSlice & ModelSlice & TrainSlice & LayoutSlice;
 
 export const initialDataset = (): DatasetSlice => ({ cases: [], activeId: null, classTable: { source: 'default', names: {} }, busy: 0 });
 export const initialViewer = (): ViewerSlice => ({
@@ -184,7 +203,7 @@ export const initialViewer = (): ViewerSlice => ({
   predictionView: 'side-by-side',
 });
 
-export const useStore = create<AppState>()(() => ({ ...initialDataset(), ...initialViewer(), ...initialModel(), ...initialTrain(), notices: [] }));
+export const useStore = create<AppState>()(() => ({ ...initialDataset(), ...initialViewer(), ...initialModel(), ...initialTrain(), ...initialLayout(), notices: [] }));
 
 export const getState = useStore.getState;
 export const setState = useStore.setState;

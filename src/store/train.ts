@@ -3,7 +3,7 @@
 import { TrainClient } from '../workers/trainClient.ts';
 import { BACKEND_LABEL, type BackendName } from '../core/backends.ts';
 import type { BackendInfo } from '../train/backend.ts';
-import type { CaseData, CheckpointSummary, RunLabels, TrainConfig, TrainEvent } from '../workers/train.protocol.ts';
+import type { CaseData, CheckpointSummary, RunLabels, TrainConfig, TrainEvent, TrainRequest } from '../workers/train.protocol.ts';
 import { getState, setState, type AppState, type CaseEntry } from './store.ts';
 import { notify } from './actions.ts';
 import { fromCanonical, writeNifti } from '../nifti/index.ts';
@@ -18,6 +18,17 @@ import type { EncoderSpec, InflationStrategy } from '../weights/types.ts';
 let client: TrainClient | null = null;
 const train = () => (client ??= new TrainClient(onEvent));
 
+/** Others that follow the worker's events (the live slice prediction, src/store/live.ts), after the store is updated. */
+const followers: Array<(e: TrainEvent) => void> = [];
+export function followTrainEvents(f: (e: TrainEvent) => void) {
+  followers.push(f);
+}
+
+/** Sends a request to the training worker (for modules beside this one: the live slice prediction). */
+export function sendTrain(req: TrainRequest, transfer: Transferable[] = []) {
+  train().send(req, transfer);
+}
+
 function patchRun(patch: Partial<ReturnType<typeof getState>['run']>) {
   setState((s) => ({ run: { ...s.run, ...patch } }));
 }
@@ -28,6 +39,11 @@ let exportWaiters: Array<{ resolve: (f: { name: string; bytes: Uint8Array }) => 
 let loadWaiters: Array<{ resolve: (s: CheckpointSummary) => void; reject: (e: Error) => void }> = [];
 
 function onEvent(e: TrainEvent) {
+  record(e);
+  for (const f of followers) f(e);
+}
+
+function record(e: TrainEvent) {
   const run = getState().run;
   switch (e.type) {
     case 'backend':

@@ -1,4 +1,6 @@
-// Page layout: header, dataset panel, viewer, notices; the whole page is a drop zone.
+// Page layout: header; a sidebar of folding sections (Dataset, Model, Training settings, Runs); the main area with the
+// run bar (Train / Pause / Stop / Evaluate, status), the viewer (ground truth | the model's live prediction) and,
+// during and after a run, the curves. The whole page is a drop zone.
 import { DatasetPanel } from './DatasetPanel.tsx';
 import { ModelPanel } from './ModelPanel.tsx';
 import { TrainingPanel } from './TrainingPanel.tsx';
@@ -9,8 +11,29 @@ import { Viewer } from './Viewer.tsx';
 import { PanelBoundary } from './PanelBoundary.tsx';
 import { RunsPanel } from './RunsPanel.tsx';
 import { AutosaveBanner } from './AutosaveBanner.tsx';
+import { Section } from './Section.tsx';
+import { RunBar } from './RunBar.tsx';
+import { RunCharts } from './RunCharts.tsx';
+import { useShallow } from 'zustand/react/shallow';
+import { useStore } from '../store/store.ts';
+import { runViewShown } from '../store/layout.ts';
+import '../store/live.ts';
+import './layout.css';
 
 export function App() {
+  const summaries = useStore(useShallow((s) => {
+    const cases = s.cases.filter((c) => c.status === 'ready');
+    const labelled = cases.filter((c) => c.label).length;
+    const enc = s.encoder;
+    const t = s.trainConfig;
+    return {
+      dataset: cases.length ? `${cases.length} case${cases.length > 1 ? 's' : ''}, ${labelled} labelled` : 'nothing loaded',
+      model: enc ? `${enc.source.replace(/^.*\//, '')} · ${enc.options.strategy} T${enc.options.T} · ${enc.options.imgSize} px` : 'no encoder',
+      training: `${t.steps.toLocaleString('en')} steps · batch ${t.batch} · lr ${t.lr}`,
+      runs: s.runs.length ? `${s.runs.length} finished` : '',
+    };
+  }));
+  const showRun = useStore((s) => runViewShown(s));
   return (
     <DropZone>
       <header className="app-header">
@@ -25,12 +48,16 @@ export function App() {
       <AutosaveBanner />
       <main className="app-main">
         <aside className="sidebar">
-          <PanelBoundary name="Dataset"><DatasetPanel /></PanelBoundary>
-          <PanelBoundary name="Model"><ModelPanel /></PanelBoundary>
-          <PanelBoundary name="Training"><TrainingPanel /></PanelBoundary>
-          <PanelBoundary name="Runs"><RunsPanel /></PanelBoundary>
+          <Section id="dataset" title="Dataset" summary={summaries.dataset}><PanelBoundary name="Dataset"><DatasetPanel /></PanelBoundary></Section>
+          <Section id="model" title="Model" summary={summaries.model}><PanelBoundary name="Model"><ModelPanel /></PanelBoundary></Section>
+          <Section id="training" title="Training settings" summary={summaries.training}><PanelBoundary name="Training"><TrainingPanel /></PanelBoundary></Section>
+          <Section id="runs" title="Runs" summary={summaries.runs}><PanelBoundary name="Runs"><RunsPanel /></PanelBoundary></Section>
         </aside>
-        <PanelBoundary name="Viewer"><Viewer /></PanelBoundary>
+        <div className={`workspace${showRun ? ' with-run' : ''}`}>
+          <PanelBoundary name="Run"><RunBar /></PanelBoundary>
+          <PanelBoundary name="Viewer"><Viewer /></PanelBoundary>
+          {showRun && <PanelBoundary name="Curves"><RunCharts /></PanelBoundary>}
+        </div>
       </main>
       <Notices />
     </DropZone>

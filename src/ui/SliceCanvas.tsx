@@ -1,5 +1,6 @@
-// The slice canvas: draws the active case's slice with one overlay (the ground truth or the evaluated prediction),
-// handles wheel, pointer readout and window/level drag. The viewer may show two of them side by side.
+// The slice canvas: draws the active case's slice with one overlay (the ground truth, the evaluated prediction or the
+// live prediction of the slice), handles wheel, pointer readout and window/level drag. The viewer may show two of
+// them side by side.
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { activeCase, useStore } from '../store/store.ts';
 import { dragWindow, stepSlice } from '../store/actions.ts';
@@ -26,10 +27,12 @@ export interface SliceCanvasProps {
   prediction?: Uint8Array;
   /** Largest label value to colour (over ground truth and prediction). */
   maxLabel: number;
+  /** Changes when `prediction`'s content changes in place (the live slice prediction reuses its buffer). */
+  predictionVersion?: unknown;
   testId?: string;
 }
 
-export function SliceCanvas({ onReadout, overlay = 'truth', prediction, maxLabel, testId = 'slice-canvas' }: SliceCanvasProps) {
+export function SliceCanvas({ onReadout, overlay = 'truth', prediction, maxLabel, predictionVersion, testId = 'slice-canvas' }: SliceCanvasProps) {
   const c = useStore((s) => activeCase(s));
   const axis = useStore((s) => s.axis);
   const index = useStore((s) => s.slice[s.axis]);
@@ -88,7 +91,7 @@ export function SliceCanvas({ onReadout, overlay = 'truth', prediction, maxLabel
     ctx.drawImage(buf.canvas, (W - dw) / 2, (H - dh) / 2, dw, dh);
     canvas.dataset.renderMs = (performance.now() - t0).toFixed(2);
     canvas.dataset.rect = [(W - dw) / 2 / dpr, (H - dh) / 2 / dpr, dw / dpr, dh / dpr].map((x) => x.toFixed(1)).join(',');
-  }, [image, label, axis, index, window, opacity, showLabel, radiological, channel, palette, visible, boxSize]);
+  }, [image, label, axis, index, window, opacity, showLabel, radiological, channel, palette, visible, boxSize, predictionVersion]);
 
   // Redraw when the canvas box changes size.
   useEffect(() => {

@@ -1,14 +1,16 @@
-// Viewer panel: axis tabs, the slice canvas (or ground truth | prediction side by side after an evaluation),
-// slice slider, window/level, overlay controls, legend and readout.
+// Viewer panel: axis tabs, the slice canvas (or ground truth | prediction side by side: the model's live prediction of
+// the slice in view during and after a run, the whole-volume prediction after an evaluation), slice slider,
+// window/level, overlay controls, legend and readout.
 import { useMemo, useState } from 'react';
 import { activeCase, useStore, type ViewerSlice } from '../store/store.ts';
 import { setAxis, setChannel, setOpacity, setPredictionView, setRadiological, setSlice, setWindow, setWindowPreset, toggleLabel } from '../store/actions.ts';
 import { WINDOW_PRESETS } from '../store/windows.ts';
-import { AXES, sliceCount } from '../render/slice.ts';
+import { AXES, FIXED_AXIS, sliceCount } from '../render/slice.ts';
 import { labelStats } from '../data/labels.ts';
 import { SliceCanvas, type Readout } from './SliceCanvas.tsx';
 import { Legend, type LegendPrediction } from './Legend.tsx';
 import { formatValue, trim } from './format.ts';
+import { useLiveVolume } from './liveVolume.ts';
 import './viewer-extra.css';
 
 type PredictionView = ViewerSlice['predictionView'];
@@ -30,6 +32,9 @@ export function Viewer() {
   const channel = useStore((s) => s.channel);
   const evaluation = useStore((s) => s.run.evaluation);
   const view = useStore((s) => s.predictionView);
+  const runState = useStore((s) => s.run.state);
+  const live = useStore((s) => s.run.live);
+  const liveNote = useStore((s) => s.run.liveNote);
   const [readout, setReadout] = useState<Readout | null>(null);
   // Pointer position over one pane (fractions of its box), mirrored as a marker on the other pane.
   const [twin, setTwin] = useState<{ pane: 0 | 1; fx: number; fy: number } | null>(null);
@@ -41,6 +46,9 @@ export function Viewer() {
   const grid = c?.label?.volume ?? c?.image?.volume;
   const predictedStats = useMemo(() => (prediction && grid ? labelStats({ ...grid, channels: 1, data: prediction, name: `${grid.name} (prediction)` }) : undefined), [prediction, grid]);
   const legendPrediction: LegendPrediction | undefined = predictedStats && result && view !== 'off' ? { stats: predictedStats, dice: result.dice } : undefined;
+  // Without an evaluation of this case: the model's live prediction of the slice in view, from a run's start on.
+  const liveMode = !prediction && !!c?.image && runState !== 'idle';
+  const liveVolume = useLiveVolume(liveMode ? c?.id : undefined, dims, live, FIXED_AXIS[axis], slice);
 
   if (!c?.image) {
     return (
@@ -52,23 +60,32 @@ export function Viewer() {
   const v = c.image.volume;
   const n = sliceCount(v.dims, axis);
   const truthMax = c.label?.label ? Math.max(0, ...c.label.label.classes) : 0;
-  const maxLabel = Math.max(truthMax, predictedStats ? predictedStats.classes[predictedStats.classes.length - 1] ?? 0 : 0);
-  const mode: PredictionView = prediction ? view : 'off';
-  const shown = mode === 'off' ? undefined : prediction;
+  const maxLabel = Math.max(truthMax, predictedStats ? predictedStats.classes[predictedStats.classes.length - 1] ?? 0 : 0, liveVolume.maxLabel);
+  const mode: PredictionView = prediction || liveMode ? view : 'off';
+  const shown = mode === 'off' ? undefined : prediction ?? liveVolume.volume;
+  const liveCaption = liveVolume.volume && live ? `Prediction · step ${live.step}`
+    : liveNote ? `Prediction · ${liveNote}`
+    : runState === 'starting' ? 'Prediction · the model is being built…'
+    : `Prediction · computing slice ${slice + 1}…`;
+  const liveTitle = 'The model\'s prediction of this slice as training goes: refreshed at each validation and when you move to another slice. Evaluate predicts the whole volume.';
+  const liveAttrs = liveMode ? {
+    'data-testid': 'live-prediction', 'data-case': c.id, 'data-axis': axis, 'data-slice': liveVolume.volume ? live?.index : undefined,
+    'data-step': liveVolume.volume ? live?.step : undefined, 'data-state': liveVolume.volume ? 'shown' : liveNote ? 'unavailable' : 'computing',
+  } : {};
   const diceText = result ? `Dice ${Number.isFinite(result.meanDice) ? result.meanDice.toFixed(2) : '–'}` : '';
   const predictionTitle = result
     ? `Mean Dice ${Number.isFinite(result.meanDice) ? result.meanDice.toFixed(3) : '–'} · mean HD95 ${Number.isNaN(result.meanHd95) ? '–' : Number.isFinite(result.meanHd95) ? `${result.meanHd95.toFixed(1)} mm` : '∞'} (3D, whole volume)`
     : '';
 
-  const pane = (i: 0 | 1, overlay: 'truth' | 'prediction', caption: string, testId: string, title?: string) => (
-    <figure className="viewer-pane" key={overlay}>
+  const pane = (i: 0 | 1, overlay: 'truth' | 'prediction', caption: string, testId: string, title?: string, attrs: Record<string, unknown> = {}) => (
+    <figure className="viewer-pane" key={overlay} {...attrs}>
       <figcaption data-testid={`${testId}-caption`} title={title}>{caption}</figcaption>
       <div
         className="pane-canvas"
         onPointerMove={(e) => { const b = e.currentTarget.getBoundingClientRect(); setTwin({ pane: i, fx: (e.clientX - b.left) / b.width, fy: (e.clientY - b.top) / b.height }); }}
         onPointerLeave={() => setTwin(null)}
       >
-        <SliceCanvas onReadout={setReadout} overlay={overlay} prediction={shown} maxLabel={maxLabel} testId={testId} />
+        <SliceCanvas onReadout={setReadout} overlay={overlay} prediction={shown} predictionVersion={liveVolume.version} maxLabel={maxLabel} testId={testId} />
         {mode === 'side-by-side' && twin && twin.pane !== i && <span className="twin-cursor" style={{ left: `${twin.fx * 100}%`, top: `${twin.fy * 100}%` }} aria-hidden />}
       </div>
     </figure>
@@ -85,7 +102,7 @@ export function Viewer() {
           ))}
         </div>
         <span className="case-title" data-testid="viewer-title">{c.id}</span>
-        {prediction && (
+        {(prediction || liveMode) && (
           <div role="group" aria-label="Prediction view" className="tabs prediction-view" data-testid="prediction-view" data-value={view}>
             <span className="muted">Prediction</span>
             {PREDICTION_VIEWS.map((p) => (
@@ -98,11 +115,17 @@ export function Viewer() {
       </div>
       <div className="viewer-body">
         {mode === 'off' && <SliceCanvas onReadout={setReadout} prediction={shown} maxLabel={maxLabel} />}
-        {mode === 'overlay' && <div className="viewer-canvases">{pane(0, 'prediction', `Prediction · ${diceText}`, 'slice-canvas', predictionTitle)}</div>}
+        {mode === 'overlay' && (
+          <div className="viewer-canvases">
+            {prediction ? pane(0, 'prediction', `Prediction · ${diceText}`, 'slice-canvas', predictionTitle) : pane(0, 'prediction', liveCaption, 'slice-canvas', liveTitle, liveAttrs)}
+          </div>
+        )}
         {mode === 'side-by-side' && (
           <div className="viewer-canvases two">
-            {pane(0, 'truth', 'Ground truth', 'slice-canvas')}
-            {pane(1, 'prediction', `Prediction · ${diceText}`, 'slice-canvas-prediction', predictionTitle)}
+            {pane(0, 'truth', c.label ? 'Ground truth' : 'Image (no label map)', 'slice-canvas')}
+            {prediction
+              ? pane(1, 'prediction', `Prediction · ${diceText}`, 'slice-canvas-prediction', predictionTitle)
+              : pane(1, 'prediction', liveCaption, 'slice-canvas-prediction', liveTitle, liveAttrs)}
           </div>
         )}
         <aside className="viewer-side">
