@@ -100,7 +100,7 @@ describe('keyboard only', () => {
     const status = page.getByTestId('run-status');
     await expect.poll(() => status.getAttribute('data-state'), { timeout: 60_000 }).toMatch(/^(running|done)$/);
     const afterTrain = await focused(page, '[data-testid=train-pause]');
-    lostFocus(afterTrain, 'Train (src/ui/TrainingPanel.tsx, data-testid=train-start) is replaced by Pause when pressed');
+    lostFocus(afterTrain, 'Train (src/ui/RunBar.tsx, data-testid=train-start) is replaced by Pause when pressed');
     await expect.poll(() => status.textContent(), { timeout: 120_000 }).toMatch(/step [1-9]/);
     // Space pauses and resumes (the panel's toggle while focus is on the page, as it is after Train).
     await page.keyboard.press('Space');
@@ -113,8 +113,8 @@ describe('keyboard only', () => {
     // --- Evaluate, then export the checkpoint and the prediction ------------------------------------------------------
     await tabTo(page, '[data-testid=train-evaluate]');
     await clickAndWait(page, () => page.keyboard.press('Enter'), page.getByTestId('evaluation'), 150_000);
-    lostFocus(await focused(page, '[data-testid=train-evaluate]'), 'Evaluate (src/ui/TrainingPanel.tsx, data-testid=train-evaluate) is disabled while it evaluates');
-    await tabTo(page, '[data-testid=export-checkpoint]', true);
+    lostFocus(await focused(page, '[data-testid=train-evaluate]'), 'Evaluate (src/ui/RunBar.tsx, data-testid=train-evaluate) is disabled while it evaluates');
+    await tabTo(page, '[data-testid=export-checkpoint]');
     const [ck] = await Promise.all([page.waitForEvent('download'), page.keyboard.press('Enter')]);
     expect(ck.suggestedFilename()).toBe('vit_micro_patch4_16_center_T3_step4.safetensors');
     lostFocus(await focused(page, '[data-testid=export-checkpoint]'), 'Export checkpoint (src/ui/CheckpointControls.tsx, data-testid=export-checkpoint) is disabled while it writes');
@@ -128,8 +128,12 @@ describe('keyboard only', () => {
     await page.keyboard.press('ArrowUp');
     expect(Number(await page.getByTestId('slice-value').textContent())).toBe(Number(before) + 1);
 
-    // --- files: Open files… opens the file chooser from the keyboard (the dialog itself is the system's) -------------
-    await tabTo(page, '.dataset-panel .button-row > button:first-child', true);
+    // --- files: the run folded the Dataset section away; Enter on its summary opens it, Open files… opens the file
+    // chooser from the keyboard (the dialog itself is the system's) ------------------------------------------------
+    await tabTo(page, 'summary[data-section=dataset]', true);
+    await page.keyboard.press('Enter');
+    expect(await page.getByTestId('section-dataset').getAttribute('open')).toBe('');
+    await tabTo(page, '.dataset-panel .button-row > button:first-child');
     await page.keyboard.press('Enter');
     await expect.poll(() => choosers).toEqual([true]);
 

@@ -1,6 +1,6 @@
 // Training in Chromium on WebGPU, forced with ?backend=webgpu (SwiftShader on CI, which the automatic choice would
 // skip for WebAssembly; micro model, a few steps): encoder + labelled case → Train →
-// live curves and a slice prediction → pause/resume → done → Evaluate gives 3D Dice and HD95 → export the model
+// live curves and the live slice prediction in the viewer → pause/resume → done → Evaluate gives 3D Dice and HD95 → export the model
 // checkpoint (parsed here) → reload the page → import it by drop → the same evaluation and prediction → continue.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
@@ -42,11 +42,14 @@ describe('training in Chromium (WebGPU)', () => {
     await expect.poll(() => status.getAttribute('data-state'), { timeout: 180_000 }).toBe('done');
     expect(await page.getByTestId('chart-loss').getAttribute('data-points')).toBe('6');
     expect(Number(await page.getByTestId('chart-dice').getAttribute('data-points'))).toBe(2);
-    await page.getByTestId('preview').waitFor();
+    // The live prediction of the slice in view, at the last step.
+    await expect.poll(() => page.getByTestId('live-prediction').getAttribute('data-step'), { timeout: 60_000 }).toBe('6');
     expect(await page.getByTestId('backend').textContent()).toMatch(/^WebGPU/);
-    await page.locator('.training-panel').screenshot({ path: path.join(ARTIFACTS, 'training-panel.png') });
-    // Every panel has drawn content (text, charts, the slice): kept as artefacts and checked not to be blank.
-    for (const name of ['Dataset', 'Model', 'Training', 'Viewer']) {
+    await page.locator('.workspace').screenshot({ path: path.join(ARTIFACTS, 'training-panel.png') });
+    // Every panel has drawn content (text, charts, the slice): kept as artefacts and checked not to be blank. The run
+    // folded Dataset and Model away: open them (Training settings reopened at the end of the run).
+    for (const id of ['dataset', 'model']) await page.locator(`summary[data-section=${id}]`).click();
+    for (const name of ['Dataset', 'Model', 'Training', 'Run', 'Curves', 'Viewer']) {
       const px = await screenshotPixels(page, `section[aria-label="${name}"]`, `panel-${name.toLowerCase()}.png`);
       expect(distinctColours(px), name).toBeGreaterThan(40);
     }
@@ -110,7 +113,7 @@ describe('training in Chromium (WebGPU)', () => {
     await page.getByTestId('train-continue').click();
     await expect.poll(() => status.getAttribute('data-state'), { timeout: 180_000 }).toBe('done');
     expect(await page.getByTestId('chart-loss').getAttribute('data-points')).toBe('8');
-    await page.locator('.training-panel').screenshot({ path: path.join(ARTIFACTS, 'training-panel-continued.png') });
+    await page.locator('.workspace').screenshot({ path: path.join(ARTIFACTS, 'training-panel-continued.png') });
     expect(errors).toEqual([]);
     await page.close();
   }, 600_000);
