@@ -106,8 +106,8 @@ describe('parseLookup: JSON', () => {
 describe('errors and binary .lut', () => {
   it('rejects unknown formats, naming the file and listing the formats understood', () => {
     expect(() => parseLookup('hello world\nthis is prose\n', 'readme.txt')).toThrow(/readme\.txt.*\n- AAL/s);
-    expect(() => parseLookup('1 liver\nfoo\n', 'x.txt')).toThrow(/x\.txt: entry 2 \("foo"\)/);
-    expect(() => parseLookup('# only comments\n', 'empty.txt')).toThrow(/empty\.txt: the file has no entries/);
+    expect(() => parseLookup('1 liver\nfoo\n', 'x.txt')).toThrow(/x\.txt: not a class lookup this app reads: entry 2 \("foo"\)/);
+    expect(() => parseLookup('# only comments\n', 'empty.txt')).toThrow(/empty\.txt: not a class lookup this app reads: the file has no entries/);
   });
 
   it('reads MRIcron binary .lut (R, G, B planes)', () => {

@@ -1,5 +1,6 @@
 // Parsers for class lookup files (index → name, optional colour): AAL/MRIcron text, FreeSurfer ColorLUT,
 // ITK-SNAP label descriptions, CSV/TSV with a header, JSON (MSD dataset.json and plain maps), binary .lut.
+import { FileError } from '../core/errors.ts';
 import type { RGB } from './palette.ts';
 
 export type LookupFormat = 'aal' | 'freesurfer' | 'itksnap' | 'index-name' | 'table' | 'json' | 'mricron-lut';
@@ -21,8 +22,13 @@ const FORMATS = [
   'JSON: {"1": "liver"}, {"liver": 1}, ["background", "liver"], or MSD dataset.json {"labels": {...}}',
 ];
 
-function unknownFormat(fileName: string, why: string): Error {
-  return new Error(`lookup file ${fileName}: ${why}. Formats understood:\n- ${FORMATS.join('\n- ')}`);
+/** A class lookup file this app cannot read; `message` starts with the file name. */
+export class LookupError extends FileError {
+  override name = 'LookupError';
+}
+
+function unknownFormat(fileName: string, why: string): LookupError {
+  return new LookupError(fileName, `not a class lookup this app reads: ${why}. Formats understood:\n- ${FORMATS.join('\n- ')}`);
 }
 
 const INT_RE = /^[+-]?\d+$/;
@@ -170,7 +176,7 @@ function parseJsonLookup(text: string, fileName: string): LookupTable {
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new Error(`lookup file ${fileName}: invalid JSON (${(err as Error).message}).`, { cause: err });
+    throw new LookupError(fileName, `invalid JSON (${(err as Error).message}).`, { cause: err });
   }
   const b = new Builder(fileName);
   const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -215,7 +221,7 @@ function parseJsonLookup(text: string, fileName: string): LookupTable {
 /** MRIcron's binary .lut: 768 bytes, 256 red then 256 green then 256 blue values → colours of indices 0–255. */
 export function parseBinaryLut(bytes: Uint8Array, fileName = 'binary .lut'): { colors: Record<number, RGB> } {
   if (bytes.length !== 768) {
-    throw new Error(`lookup file ${fileName}: a binary .lut has 768 bytes (256 R, 256 G, 256 B), this one has ${bytes.length}.`);
+    throw new LookupError(fileName, `a binary .lut has 768 bytes (256 R, 256 G, 256 B), this one has ${bytes.length}.`);
   }
   const colors: Record<number, RGB> = {};
   for (let i = 0; i < 256; i++) colors[i] = [bytes[i], bytes[256 + i], bytes[512 + i]];

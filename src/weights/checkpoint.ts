@@ -6,6 +6,7 @@ import type { HostTensor } from '../core/types.ts';
 import type { ModelConfig } from '../model/config.ts';
 import type { TrainConfig } from '../workers/train.protocol.ts';
 import { parseSafetensorsHeader, readSafetensors, writeSafetensors } from './formats/safetensors.ts';
+import { CheckpointError } from './formats/errors.ts';
 import type { InflateOptions, StateDict } from './types.ts';
 
 export const MODEL_FORMAT = 'inflateseg-model/1';
@@ -98,15 +99,15 @@ export async function decodeModelCheckpoint(source: Blob | Uint8Array, file: str
   const st = await readSafetensors(source, file);
   const md = st.metadata ?? {};
   if (!isModelCheckpoint(md)) {
-    throw new Error(`${file}: not an InflateSeg model checkpoint (metadata format is ${md.format ? `'${md.format}'` : 'missing'}, expected '${MODEL_FORMAT}')`);
+    throw new CheckpointError(file, `not an InflateSeg model checkpoint (metadata format is ${md.format ? `'${md.format}'` : 'missing'}, expected '${MODEL_FORMAT}')`);
   }
   const parsed: Record<string, unknown> = {};
   for (const k of JSON_KEYS) {
-    if (md[k] === undefined) throw new Error(`${file}: checkpoint metadata lacks '${k}'`);
+    if (md[k] === undefined) throw new CheckpointError(file, `checkpoint metadata lacks '${k}'`);
     try {
       parsed[k] = JSON.parse(md[k]);
     } catch (err) {
-      throw new Error(`${file}: checkpoint metadata '${k}' is not valid JSON (${err instanceof Error ? err.message : String(err)})`, { cause: err });
+      throw new CheckpointError(file, `checkpoint metadata '${k}' is not valid JSON (${err instanceof Error ? err.message : String(err)})`, { cause: err });
     }
   }
   const meta: CheckpointMeta = {
@@ -122,17 +123,17 @@ export async function decodeModelCheckpoint(source: Blob | Uint8Array, file: str
     appVersion: md.app_version ?? 'unknown',
     created: md.created ?? '',
   };
-  if (!Number.isInteger(meta.step) || meta.step < 0) throw new Error(`${file}: checkpoint step is ${String(meta.step)}, expected an integer ≥ 0`);
-  if (!meta.config?.encoder || !Number.isInteger(meta.config.numClasses)) throw new Error(`${file}: checkpoint config lacks the encoder or the class count`);
+  if (!Number.isInteger(meta.step) || meta.step < 0) throw new CheckpointError(file, `checkpoint step is ${String(meta.step)}, expected an integer ≥ 0`);
+  if (!meta.config?.encoder || !Number.isInteger(meta.config.numClasses)) throw new CheckpointError(file, `checkpoint config lacks the encoder or the class count`);
   const weights: StateDict = new Map();
   const optimTensors: Record<string, HostTensor> = {};
   for (const [name, t] of st.tensors) {
-    if (t.dtype !== 'float32') throw new Error(`${file}: tensor ${name} is ${t.dtype}, expected float32`);
+    if (t.dtype !== 'float32') throw new CheckpointError(file, `tensor ${name} is ${t.dtype}, expected float32`);
     if (name.startsWith(OPTIM)) optimTensors[name] = t;
     else weights.set(name, t);
   }
   const hasOptim = Object.keys(optimTensors).length > 0;
-  if (hasOptim && md.optim_step === undefined) throw new Error(`${file}: optimiser tensors without 'optim_step' in the metadata`);
+  if (hasOptim && md.optim_step === undefined) throw new CheckpointError(file, `optimiser tensors without 'optim_step' in the metadata`);
   return { meta, weights, optim: hasOptim ? { step: JSON.parse(md.optim_step) as number, tensors: optimTensors } : null };
 }
 
@@ -141,7 +142,7 @@ const num = (v: unknown): number => (typeof v === 'number' ? v : NaN);
 
 function historyFrom(h: unknown, file: string): CheckpointMeta['history'] {
   const r = h as Partial<CheckpointMeta['history']> | null;
-  if (!r || !Array.isArray(r.steps) || !Array.isArray(r.validations)) throw new Error(`${file}: checkpoint history must hold 'steps' and 'validations' lists`);
+  if (!r || !Array.isArray(r.steps) || !Array.isArray(r.validations)) throw new CheckpointError(file, `checkpoint history must hold 'steps' and 'validations' lists`);
   return {
     steps: r.steps.map((s) => ({ step: num(s.step), loss: num(s.loss), lr: num(s.lr), ms: num(s.ms), samplesPerSec: num(s.samplesPerSec), numTensors: num(s.numTensors), numBytes: num(s.numBytes) })),
     validations: r.validations.map((v) => ({ step: num(v.step), dice: (v.dice ?? []).map(num), meanDice: num(v.meanDice) })),

@@ -71,6 +71,9 @@ export async function readZipDirectory(src: ByteSource, name: string): Promise<Z
     const nameLen = dv.getUint16(p + 28, true);
     const extraLen = dv.getUint16(p + 30, true);
     const commentLen = dv.getUint16(p + 32, true);
+    if (p + 46 + nameLen + extraLen + commentLen > dir.length) {
+      throw new CheckpointError(name, `zip central directory entry ${i + 1} of ${count} runs past the directory's end (at byte ${fmtInt(dirOffset + p)}) — corrupt zip`);
+    }
     const entry: ZipEntry = {
       name: names.decode(dir.subarray(p + 46, p + 46 + nameLen)),
       method: dv.getUint16(p + 10, true),
@@ -87,7 +90,7 @@ export async function readZipDirectory(src: ByteSource, name: string): Promise<Z
       if (id === 1) {
         let q = e + 4;
         for (const f of ['size', 'compressedSize', 'offset'] as const) {
-          if (entry[f] === 0xffffffff && q + 8 <= e + 4 + len) {
+          if (entry[f] === 0xffffffff && q + 8 <= Math.min(e + 4 + len, extraEnd)) {
             entry[f] = u64(dv, q);
             q += 8;
           }
@@ -113,6 +116,10 @@ export async function readZipEntry(src: ByteSource, entry: ZipEntry, name: strin
     return data;
   }
   if (entry.method === 8) {
+    // NOTE: deflate expands at most ~1032:1; a larger claim is a corrupt entry or a zip bomb, refused before allocating.
+    if (entry.size > entry.compressedSize * 1032 + 1024) {
+      throw new CheckpointError(name, `${what} claims ${fmtInt(entry.size)} bytes from ${fmtInt(entry.compressedSize)} compressed, more than deflate can produce — corrupt zip or a zip bomb`);
+    }
     try {
       return inflateSync(data, { out: new Uint8Array(entry.size) });
     } catch (cause) {
