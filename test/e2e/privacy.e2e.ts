@@ -95,6 +95,7 @@ describe('privacy', () => {
 
     // --- a Hub download, to the address the user typed --------------------------------------------------------------
     phase = 'hub';
+    await page.locator('summary[data-section=model]').click(); // the run folded the Model section away
     await page.locator('details.advanced > summary').click();
     await page.getByTestId('hub-base').fill(hub.url);
     await page.getByTestId('hub-id').fill('timm/vit_micro_patch4_16');
