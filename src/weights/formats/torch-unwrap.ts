@@ -21,8 +21,18 @@ const WRAPPERS = ['teacher', 'state_dict', 'model_state_dict', 'model', 'module'
 
 const isDict = (v: unknown): v is Map<unknown, unknown> => v instanceof Map;
 
-/** The parameters and persistent buffers of a pickled nn.Module (its __dict__ holds _parameters, _buffers, _modules). */
-function moduleTensors(obj: PyObject, prefix: string, out: Map<unknown, unknown>): void {
+/** Deepest nesting of modules or wrapper dicts followed (real models nest a few dozen levels). */
+export const MAX_NESTING = 1000;
+
+/**
+ * The parameters and persistent buffers of a pickled nn.Module (its __dict__ holds _parameters, _buffers, _modules).
+ * NOTE: a pickle's memo can make a module its own descendant, and a crafted one can nest without end: both are
+ * refused (`seen`, MAX_NESTING) instead of overflowing the stack.
+ */
+function moduleTensors(obj: PyObject, prefix: string, out: Map<unknown, unknown>, file: string, seen = new Set<PyObject>()): void {
+  if (seen.has(obj)) throw new CheckpointError(file, `the pickled module at '${prefix.replace(/\.$/, '') || '(top)'}' contains itself — a corrupt or crafted checkpoint`);
+  if (seen.size >= MAX_NESTING) throw new CheckpointError(file, `pickled modules nest deeper than ${MAX_NESTING} levels — a corrupt or crafted checkpoint`);
+  seen.add(obj);
   const state = obj.state;
   if (!isDict(state)) return;
   const skip = state.get('_non_persistent_buffers_set');
@@ -35,7 +45,8 @@ function moduleTensors(obj: PyObject, prefix: string, out: Map<unknown, unknown>
     }
   }
   const children = state.get('_modules');
-  if (isDict(children)) for (const [k, v] of children) if (v instanceof PyObject) moduleTensors(v, `${prefix}${String(k)}.`, out);
+  if (isDict(children)) for (const [k, v] of children) if (v instanceof PyObject) moduleTensors(v, `${prefix}${String(k)}.`, out, file, seen);
+  seen.delete(obj);
 }
 
 /** Strips `prefix` when every key has it. */
@@ -53,10 +64,12 @@ export function findStateDict<T>(root: unknown, isTensor: (v: unknown) => v is T
   const notes: string[] = [];
   const extras: string[] = [];
   const path: string[] = [];
+  /** The dicts walked through, to notice a wrapper that holds itself. */
+  const walked: unknown[] = [];
   let cur = root;
   if (cur instanceof PyObject) {
     const collected = new Map<unknown, unknown>();
-    moduleTensors(cur, '', collected);
+    moduleTensors(cur, '', collected, file);
     if (collected.size === 0) {
       throw new CheckpointError(file, `holds a pickled ${cur.className} object, not a state dict — save model.state_dict() instead`);
     }
@@ -71,6 +84,10 @@ export function findStateDict<T>(root: unknown, isTensor: (v: unknown) => v is T
     const dict: Map<unknown, unknown> = cur;
     const key = WRAPPERS.find((k) => isDict(dict.get(k)));
     if (key === undefined || [...dict.values()].some(isTensor)) break;
+    if (path.length >= MAX_NESTING || dict.get(key) === dict || path.some((_, i) => walked[i] === dict.get(key))) {
+      throw new CheckpointError(file, `the wrapper dicts ${path.length >= MAX_NESTING ? `nest deeper than ${MAX_NESTING} levels` : `refer back to themselves at ['${key}']`} — a corrupt or crafted checkpoint`);
+    }
+    walked.push(dict);
     if (key === 'teacher' && dict.has('student')) notes.push(`${file}: DINO-style checkpoint with 'student' and 'teacher': using 'teacher' (as DINO's evaluation does)`);
     for (const k of dict.keys()) if (k !== key) extras.push(path.length ? `${path.join('.')}.${String(k)}` : String(k));
     path.push(key);

@@ -162,3 +162,39 @@ describe('bad input', () => {
     );
   });
 });
+
+describe('crafted pickles: refused with a message, never a stack overflow or a hang', () => {
+  const enc = new TextEncoder();
+  /** BINUNICODE: 'X', 4-byte little-endian length, UTF-8. */
+  const str = (s: string) => { const b = enc.encode(s); return [0x58, b.length & 0xff, (b.length >> 8) & 0xff, 0, 0, ...b]; };
+  const GLOBAL_MODULE = [0x63, ...enc.encode('torch.nn.modules.module\nModule\n')];
+  /** GLOBAL Module, EMPTY_TUPLE, NEWOBJ: a fresh module object on the stack. */
+  const newModule = [...GLOBAL_MODULE, 0x29, 0x81];
+  const pth = (pkl: number[]) => buildZip([['ckpt/data.pkl', new Uint8Array([0x80, 0x02, ...pkl, 0x2e])]]);
+
+  it('a module that contains itself (a memo reference back to it)', async () => {
+    // m = Module(); m.__dict__ = {'_modules': {'child': m}}
+    const pkl = [...newModule, 0x71, 0, 0x7d, ...str('_modules'), 0x7d, ...str('child'), 0x68, 0, 0x73, 0x73, 0x62];
+    await expect(readTorchCheckpoint(pth(pkl), 'cyclic.pth')).rejects.toThrow("cyclic.pth: the pickled module at 'child' contains itself — a corrupt or crafted checkpoint");
+  });
+
+  it('modules nested 20,000 deep', async () => {
+    // Innermost first: cur = Module(); then 20,000 times: put cur in memo 1, pop, outer = Module(); outer.__dict__ = {'_modules': {'c': cur}}.
+    const pkl: number[] = [...newModule];
+    for (let i = 0; i < 20_000; i++) pkl.push(0x71, 1, 0x30, ...newModule, 0x7d, ...str('_modules'), 0x7d, ...str('c'), 0x68, 1, 0x73, 0x73, 0x62);
+    await expect(readTorchCheckpoint(pth(pkl), 'deep.pth')).rejects.toThrow('deep.pth: pickled modules nest deeper than 1000 levels — a corrupt or crafted checkpoint');
+  });
+
+  it('a wrapper dict that holds itself', async () => {
+    // d = {}; d['model'] = d
+    const pkl = [0x7d, 0x71, 0, ...str('model'), 0x68, 0, 0x73];
+    await expect(readTorchCheckpoint(pth(pkl), 'self.pth')).rejects.toThrow("self.pth: the wrapper dicts refer back to themselves at ['model'] — a corrupt or crafted checkpoint");
+  });
+
+  it('wrapper dicts nested 5,000 deep', async () => {
+    // Innermost {} first, then 5,000 times: d = {'model': d}.
+    const pkl: number[] = [0x7d];
+    for (let i = 0; i < 5000; i++) pkl.push(0x71, 1, 0x30, 0x7d, ...str('model'), 0x68, 1, 0x73);
+    await expect(readTorchCheckpoint(pth(pkl), 'nest.pth')).rejects.toThrow('nest.pth: the wrapper dicts nest deeper than 1000 levels — a corrupt or crafted checkpoint');
+  });
+});
