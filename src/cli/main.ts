@@ -1,10 +1,11 @@
-// The `inflateseg` command line: dispatches train / eval / inflate / bench, turns Ctrl-C into a clean stop, and maps
+// The `inflateseg` command line: dispatches train / eval / inflate / bench / export-torch, turns Ctrl-C into a clean stop, and maps
 // outcomes to exit statuses (0 done, 1 failed, 2 bad usage, 130 interrupted). Commands live beside this file and
 // run the app's own core (src/train, src/workers' jobs, src/data, src/nifti, src/weights).
 import { UsageError } from './args.ts';
 import { bench, BENCH } from './bench.ts';
 import { Interrupted, VERSION, type Io } from './common.ts';
 import { evaluate, EVAL } from './eval.ts';
+import { exportTorch, EXPORT_TORCH } from './exportTorch.ts';
 import { inflateCommand, INFLATE } from './inflate.ts';
 import { train, TRAIN } from './train.ts';
 
@@ -13,6 +14,7 @@ const COMMANDS = {
   eval: { spec: EVAL, run: evaluate },
   inflate: { spec: INFLATE, run: inflateCommand },
   bench: { spec: BENCH, run: bench },
+  'export-torch': { spec: EXPORT_TORCH, run: exportTorch },
 } as const;
 
 export const USAGE = `inflateseg ${VERSION} — fine-tune inflated 2D ViTs for 3D medical image segmentation (the InflateSeg engine)
@@ -20,7 +22,7 @@ export const USAGE = `inflateseg ${VERSION} — fine-tune inflated 2D ViTs for 3
 Usage: inflateseg <command> [options]
 
 Commands:
-${Object.values(COMMANDS).map((c) => `  ${c.spec.name.padEnd(9)}${c.spec.summary}`).join('\n')}
+${Object.values(COMMANDS).map((c) => `  ${c.spec.name.padEnd(13)}${c.spec.summary}`).join('\n')}
 
 Run 'inflateseg <command> --help' for its options. Exit status: 0 done, 1 failed, 2 bad usage, 130 interrupted (Ctrl-C).
 `;

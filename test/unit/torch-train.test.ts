@@ -1,5 +1,5 @@
-// The PyTorch trainer (python/inflateseg_torch/train.py) on a checkpoint the CLI wrote: 10 steps on 2 processes with
-// torchrun (DistributedDataParallel, gloo on the CPU), the same 10 steps on one process (the same global batch: the
+// The PyTorch trainer (python/inflateseg_torch/train.py) on a checkpoint the CLI wrote: `inflateseg export-torch`
+// writes the folder, its run.sh trains 10 steps on 2 processes (torchrun, DistributedDataParallel, gloo on the CPU), the same 10 steps on one process (the same global batch: the
 // same weights), the result read by the app's decoder (history appended, optimiser state), evaluated and resumed by
 // the CLI; and the metadata round trip (TS writes → Python reads and writes → TS reads, unchanged).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -7,16 +7,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeModelCheckpoint, encodeModelCheckpoint, type ModelCheckpoint } from '../../src/weights/checkpoint.ts';
-import { cli, py, requireTorch, SAMPLE } from '../support/torchTwin.ts';
+import { cli, py, PYTHON, requireTorch, run, SAMPLE } from '../support/torchTwin.ts';
 
 let tmp: string;
 beforeAll(() => { tmp = mkdtempSync(path.join(tmpdir(), 'inflateseg-torch-train-')); });
 afterAll(() => { rmSync(tmp, { recursive: true, force: true }); });
 
 const read = async (file: string): Promise<ModelCheckpoint> => decodeModelCheckpoint(new Uint8Array(readFileSync(file)), file);
-const TORCHRUN = '/usr/bin/torchrun';
-/** NOTE: torch 1.13's torchrun on Python 3.11 fails on its default --redirects 0 (IntFlag iteration skips 0): 1 + tee 1. */
-const LAUNCH = ['--standalone', '--nproc_per_node', '2', '--redirects', '1', '--tee', '1'];
 
 describe('PyTorch trainer', () => {
   it('continues a CLI checkpoint on 2 gloo processes; the CLI reads, evaluates and resumes the result', async () => {
@@ -24,12 +21,17 @@ describe('PyTorch trainer', () => {
     const start = path.join(tmp, 'start');
     await cli(['train', ...SAMPLE, '--encoder', 'micro', '--size', '32', '--T', '3', '--steps', '3', '--val-every', '0', '--axis', '1', '--out', start]);
     const from = path.join(start, 'model.safetensors');
-    const ddpOut = path.join(tmp, 'ddp.safetensors'), oneOut = path.join(tmp, 'one.safetensors');
-    const args = ['--checkpoint', from, ...SAMPLE, '--steps', '13', '--threads', '1'];
-    const ddp = await py([...LAUNCH, '-m', 'inflateseg_torch.train', ...args, '--out', ddpOut], { OMP_NUM_THREADS: '1' }, TORCHRUN);
+    const folder = path.join(tmp, 'torch');
+    const ex = await cli(['export-torch', ...SAMPLE, '--model', from, '--steps', '13', '--out', folder]);
+    expect(ex.stdout.trim().split('\n').map((f) => path.basename(f))).toEqual(['model.safetensors', 'dataset.json', 'run.sh', 'README.txt']);
+    const manifest = JSON.parse(readFileSync(path.join(folder, 'dataset.json'), 'utf8')) as { cases: { id: string; images: string[]; label: string; split: string }[] };
+    expect(manifest.cases).toEqual([{ id: 'itk_kmeans_t1', images: [SAMPLE[0]], label: SAMPLE[1], split: 'train' }]);
+    const ddp = await run('sh', [path.join(folder, 'run.sh'), '--threads', '1'], { PYTHON, NPROC: '2', OMP_NUM_THREADS: '1' }, tmp);
+    if (ddp.code !== 0) throw new Error(`run.sh exited ${ddp.code}:\n${ddp.stderr}`);
     expect(ddp.stdout).toMatch(/on 2 process\(es\) \(cpu\)/);
     expect(ddp.stdout).toMatch(/validation at step 13: mean Dice/);
-    await py(['-m', 'inflateseg_torch', 'train', ...args, '--out', oneOut]);
+    const ddpOut = path.join(folder, 'model_continued.safetensors'), oneOut = path.join(tmp, 'one.safetensors');
+    await py(['-m', 'inflateseg_torch', 'train', '--checkpoint', from, ...SAMPLE, '--steps', '13', '--threads', '1', '--out', oneOut]);
 
     // The app's decoder reads it: steps 1…3 from the app, 4…13 from PyTorch, the optimiser state of step 13.
     const before = await read(from), after = await read(ddpOut), one = await read(oneOut);
