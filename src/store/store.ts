@@ -151,7 +151,8 @@ export interface TrainSlice {
     totalSteps: number;
     steps: StepPoint[];
     validations: ValidationPoint[];
-    preview?: Extract<TrainEvent, { type: 'preview' }>;
+    /** What the run's validation holds out (slices of a single case, or whole cases): the viewer marks them. */
+    heldOut?: Omit<Extract<TrainEvent, { type: 'split' }>, 'type'>;
     notes: string[];
     evaluation?: Evaluation;
     evaluating?: boolean;

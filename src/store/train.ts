@@ -57,7 +57,7 @@ function record(e: TrainEvent) {
       break;
     case 'step': patchRun({ steps: [...run.steps, { step: e.step, loss: e.loss, lr: e.lr, ms: e.ms, samplesPerSec: e.samplesPerSec, numTensors: e.numTensors, numBytes: e.numBytes }] }); break;
     case 'validation': patchRun({ validations: [...run.validations, { step: e.step, dice: e.dice, meanDice: e.meanDice }] }); break;
-    case 'preview': patchRun({ preview: e }); break;
+    case 'split': patchRun({ heldOut: { axis: e.axis, heldOut: e.heldOut } }); break;
     case 'note': patchRun({ notes: [...run.notes, e.message] }); break;
     case 'evaluated': patchRun({ evaluation: e.results, evaluating: false }); break;
     case 'loaded': {

@@ -167,9 +167,22 @@ export class TrainingRun {
   }
 
   /** Runs up to `cfg.steps` steps in total (a model from a checkpoint continues from its step), or until stopped. */
+  /** Which slices validation holds out, per case: the page marks them so the user knows what the model never saw. */
+  heldOut(): Extract<TrainEvent, { type: 'split' }> {
+    const sampler = this.windows;
+    const byCase: Record<string, number[] | 'case'> = {};
+    for (const c of this.cases) if (c.split === 'val') byCase[c.id] = 'case';
+    for (const r of sampler.val) {
+      const list = byCase[r.caseId];
+      if (list !== 'case') (byCase[r.caseId] = list ?? []).push(r.index);
+    }
+    return { type: 'split', axis: this.cfg.axis, heldOut: byCase };
+  }
+
   async run(): Promise<void> {
     const { cfg } = this;
     const sampler = this.windows;
+    this.emit(this.heldOut());
     this.kept ??= await this.snapshot();
     this.setState('running');
     const trainStep = makeTrainStep(this.params, this.config, this.opt, cfg);
@@ -258,7 +271,6 @@ export class TrainingRun {
   /** Pooled slice-level Dice over the validation windows (as the reference pools over validation slices). */
   async validate(): Promise<{ dice: number[]; meanDice: number }> {
     const acc = new DiceAccumulator(this.config.numClasses);
-    let best: { fg: number; pred: Uint8Array; caseId: string; index: number } | null = null;
     const S = this.config.imgSize;
     for (const b of this.windows.validation(this.cfg.batch)) {
       const pred = tf.tidy(() => predict(this.params, this.config, tf.tensor5d(b.x, b.shape)));
@@ -268,16 +280,12 @@ export class TrainingRun {
         const pi = p.subarray(i * S * S, (i + 1) * S * S);
         const yi = b.y.subarray(i * S * S, (i + 1) * S * S);
         acc.add(pi, yi);
-        let fg = 0;
-        for (let k = 0; k < yi.length; k++) if (yi[k] > 0) fg++;
-        if (!best || fg > best.fg) best = { fg, pred: Uint8Array.from(pi), caseId: b.refs[i].caseId, index: b.refs[i].index };
       }
     }
     const r = acc.result();
     const dice = r.perClass;
     this.history.validations.push({ step: this.step, dice, meanDice: r.mean });
     this.emit({ type: 'validation', step: this.step, dice, meanDice: r.mean });
-    if (best) this.emit({ type: 'preview', step: this.step, caseId: best.caseId, axis: this.cfg.axis, index: best.index, size: S, pred: best.pred }, [best.pred.buffer]);
     return { dice, meanDice: r.mean };
   }
 

@@ -5,6 +5,7 @@ import { useEffect, useRef } from 'react';
 import { useStore } from '../store/store.ts';
 import { evaluateValidation, modelStep, pauseTraining, predictionFile, resumeTraining, startTraining, stopTraining } from '../store/train.ts';
 import { runViewShown, showRunView } from '../store/layout.ts';
+import { convertMicro } from '../store/model.ts';
 import { notify } from '../store/actions.ts';
 import { CheckpointControls } from './CheckpointControls.tsx';
 import { downloadBytes } from './download.ts';
@@ -40,6 +41,7 @@ export function RunBar() {
   const rate = recent.length ? recent.length / (recent.reduce((a, s) => a + s.ms, 0) / 1000) : 0;
   const eta = last && rate > 0 ? (run.totalSteps - last.step) / rate : undefined;
   const val = run.validations[run.validations.length - 1];
+  const noEncoder = useStore((s) => !s.encoder && s.conversion.status !== 'converting' && !s.run.loaded);
   const start = () => { const why = startTraining(); if (why) notify('error', why); };
   const toggle = () => (run.state === 'running' ? pauseTraining() : run.state === 'paused' ? resumeTraining() : !active ? start() : undefined);
   const toggleRef = useRef(toggle);
@@ -55,6 +57,13 @@ export function RunBar() {
           {run.state === 'running' ? 'Pause' : run.state === 'paused' ? 'Resume' : active ? 'Starting…' : 'Train'}
         </button>
         {active && <button onClick={stopTraining} data-testid="train-stop">Stop</button>}
+        {noEncoder && !active && (
+          <button onClick={() => void convertMicro()} data-testid="runbar-micro"
+            title="A tiny randomly initialised ViT made on the spot (nothing to download), with settings that learn in about a minute on a CPU; pre-trained encoders are in the Model section">
+            Micro ViT (quick try)
+          </button>
+        )}
+        {noEncoder && !active && <span className="muted">or pick a pre-trained encoder under Model, then Train</span>}
         {!active && hasModel && run.state !== 'failed' && (
           <button onClick={() => { if (!run.evaluating) evaluateValidation(); }} aria-disabled={run.evaluating} title="Predict every slice of the validation cases and score them in 3D (Dice, HD95)" data-testid="train-evaluate">
             {run.evaluating ? 'Evaluating…' : 'Evaluate'}

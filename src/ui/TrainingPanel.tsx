@@ -10,10 +10,12 @@ export function TrainingPanel() {
   const run = useStore((s) => s.run);
   const active = run.state === 'running' || run.state === 'paused' || run.state === 'starting';
   const checking = useStore((s) => s.backendCheck.status === 'running');
+  const why = useStore((s) => s.trainDefaults.why);
 
   return (
     <section className="panel training-panel" aria-label="Training">
       <h2>Training</h2>
+      {why && <p className="hint" data-testid="train-defaults" title="Chosen for the encoder in use (bench/RESULTS.md, Defaults that learn); settings you edit are kept when you load another encoder">Defaults for {why}.</p>}
       <div className="field three">
         <label><span>Steps</span><NumberField integer min={1} max={10_000_000} value={cfg.steps} disabled={active} onCommit={(steps) => setTrainConfig({ steps })} testId="cfg-steps" /></label>
         <label><span>Batch</span><NumberField integer min={1} max={256} value={cfg.batch} disabled={active} onCommit={(batch) => setTrainConfig({ batch })} testId="cfg-batch" /></label>

@@ -49,6 +49,7 @@ export function Viewer() {
   // Without an evaluation of this case: the model's live prediction of the slice in view, from a run's start on.
   const liveMode = !prediction && !!c?.image && runState !== 'idle';
   const liveVolume = useLiveVolume(liveMode ? c?.id : undefined, dims, live, FIXED_AXIS[axis], slice);
+  const split = useStore((s) => s.run.heldOut);
 
   if (!c?.image) {
     return (
@@ -63,7 +64,11 @@ export function Viewer() {
   const maxLabel = Math.max(truthMax, predictedStats ? predictedStats.classes[predictedStats.classes.length - 1] ?? 0 : 0, liveVolume.maxLabel);
   const mode: PredictionView = prediction || liveMode ? view : 'off';
   const shown = mode === 'off' ? undefined : prediction ?? liveVolume.volume;
-  const liveCaption = liveVolume.volume && live ? `Prediction · step ${live.step}`
+  // What validation holds out of this case: the caption says whether the model trained on the slice in view.
+  const heldEntry = split?.heldOut[c.id];
+  const heldSlices = Array.isArray(heldEntry) && split!.axis === FIXED_AXIS[axis] ? heldEntry : undefined;
+  const sliceRole = heldEntry === 'case' ? 'validation case' : heldSlices ? (heldSlices.includes(slice) ? 'held-out slice' : 'training slice') : '';
+  const liveCaption = liveVolume.volume && live ? `Prediction · step ${live.step}${sliceRole ? ` · ${sliceRole}` : ''}`
     : liveNote ? `Prediction · ${liveNote}`
     : runState === 'starting' ? 'Prediction · the model is being built…'
     : `Prediction · computing slice ${slice + 1}…`;
@@ -133,6 +138,15 @@ export function Viewer() {
             <span>Slice <output data-testid="slice-value">{slice + 1}</output> / {n}</span>
             <input type="range" min={0} max={n - 1} value={slice} onChange={(e) => setSlice(axis, Number(e.target.value))} aria-label="Slice" data-testid="slice-slider" />
           </label>
+          {liveMode && heldSlices && heldSlices.length > 0 && (
+            <p className="hint held-out" data-testid="held-out" data-role={sliceRole}>
+              Held out from training: slices {sliceRanges(heldSlices)}.{' '}
+              {!heldSlices.includes(slice) && (
+                <button className="link" onClick={() => setSlice(axis, nearest(heldSlices, slice))} data-testid="goto-held-out"
+                  title="Show a slice the model never trains on: its prediction is what validation scores">Show one</button>
+              )}
+            </p>
+          )}
           <label className="field">
             <span>Window</span>
             <select value={preset} onChange={(e) => setWindowPreset(e.target.value)} data-testid="window-preset">
@@ -192,4 +206,22 @@ function ReadoutBox({ r }: { r: Readout | null }) {
       )}
     </div>
   );
+}
+
+/** 0-based slice indices as the slider numbers them (1-based), consecutive runs joined: '15–20, 40–45'. */
+function sliceRanges(indices: readonly number[]): string {
+  const sorted = [...indices].sort((a, b) => a - b);
+  const runs: string[] = [];
+  for (let i = 0; i < sorted.length; i++) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1) j++;
+    runs.push(j > i ? `${sorted[i] + 1}–${sorted[j] + 1}` : `${sorted[i] + 1}`);
+    i = j;
+  }
+  return runs.join(', ');
+}
+
+/** The index of `indices` closest to `at`. */
+function nearest(indices: readonly number[], at: number): number {
+  return indices.reduce((best, i) => (Math.abs(i - at) < Math.abs(best - at) ? i : best), indices[0]);
 }

@@ -118,7 +118,11 @@ export type TrainEvent =
   | { type: 'state'; state: RunState; message?: string }
   | { type: 'step'; step: number; loss: number; lr: number; ms: number; samplesPerSec: number; numTensors: number; numBytes: number }
   | { type: 'validation'; step: number; dice: number[]; meanDice: number }
-  | { type: 'preview'; step: number; caseId: string; axis: number; index: number; size: number; pred: Uint8Array }
+  /**
+   * What validation holds out, sent when a run starts: per case id, the held-out slice indices along `axis` (a single
+   * case split by slabs) or 'case' (a validation case). Cases not named are trained on.
+   */
+  | { type: 'split'; axis: 0 | 1 | 2; heldOut: Record<string, number[] | 'case'> }
   | { type: 'evaluated'; results: Array<{ caseId: string; dice: number[]; meanDice: number; hd95: number[]; meanHd95: number; prediction: Uint8Array }> }
   | { type: 'note'; message: string }
   /** The worker's model now comes from this checkpoint. */

@@ -85,14 +85,16 @@ export async function runToDone(page: Page, timeout = 120_000): Promise<number> 
 export interface SeenValidation { t: number; step: number; meanDice: number }
 
 /**
- * The first run of a new user, nothing touched: the page opens on its default sample, *Micro ViT (quick try)*, *Train*;
+ * The first run of a new user, nothing touched: the page opens on its default sample, *Micro ViT (quick try)* (in the
+ * run bar), *Train*;
  * then waits until the run ends, noting every validation the page shows (data-testid latest-dice) and when it was
  * seen. `onTick` runs at each poll (screenshots mid-run). Returns the validations and the run's final state.
  */
 export async function firstRun(page: Page, opts: { timeout?: number; onTick?: (s: SeenValidation[]) => Promise<void> } = {}): Promise<{ validations: SeenValidation[]; state: string; seconds: number }> {
   await page.getByTestId('legend').waitFor({ timeout: 60_000 });
-  await page.getByTestId('micro-encoder').click();
-  await page.getByTestId('encoder-card').waitFor({ timeout: 60_000 });
+  // The quick try as the run bar offers it before any encoder is loaded (the Model section has the same button).
+  await page.getByTestId('runbar-micro').click();
+  await page.getByTestId('encoder-card').waitFor({ state: 'attached', timeout: 60_000 });
   const t0 = Date.now();
   await page.getByTestId('train-start').click();
   const status = page.getByTestId('run-status');

@@ -51,7 +51,7 @@ describe('live view of a run', () => {
     // After a validation the page asks again: the prediction's step moves on.
     const firstStep = Number(await pane.getAttribute('data-step'));
     await expect.poll(async () => Number(await pane.getAttribute('data-step')), { timeout: 120_000 }).toBeGreaterThan(firstStep);
-    expect(await page.getByTestId('slice-canvas-prediction-caption').textContent()).toMatch(/^Prediction · step \d+$/);
+    expect(await page.getByTestId('slice-canvas-prediction-caption').textContent()).toMatch(/^Prediction · step \d+ · (held-out|training) slice$/);
     const truth = await screenshotPixels(page, '[data-testid=slice-canvas]');
     const pred = await screenshotPixels(page, '[data-testid=slice-canvas-prediction]');
     expect(pixelDiff(truth, pred)).toBeGreaterThan(0.01);
