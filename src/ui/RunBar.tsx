@@ -52,13 +52,13 @@ export function RunBar() {
     <section className="panel run-bar" aria-label="Run">
       <div className="run-bar-row">
         {/* One button that changes role, so keyboard focus stays on it (Train → Pause → Resume). */}
-        <button className={run.state === 'running' ? '' : 'primary'} onClick={toggle} disabled={run.state === 'starting'} title="Space: train, pause, resume"
+        <button className={run.state === 'running' || (noEncoder && !active) ? '' : 'primary'} onClick={toggle} disabled={run.state === 'starting'} title="Space: train, pause, resume"
           data-testid={run.state === 'running' ? 'train-pause' : run.state === 'paused' ? 'train-resume' : active ? 'train-starting' : 'train-start'}>
           {run.state === 'running' ? 'Pause' : run.state === 'paused' ? 'Resume' : active ? 'Starting…' : 'Train'}
         </button>
         {active && <button onClick={stopTraining} data-testid="train-stop">Stop</button>}
         {noEncoder && !active && (
-          <button onClick={() => void convertMicro()} data-testid="runbar-micro"
+          <button className="primary" onClick={() => void convertMicro()} data-testid="runbar-micro"
             title="A tiny randomly initialised ViT made on the spot (nothing to download), with settings that learn in about a minute on a CPU; pre-trained encoders are in the Model section">
             Micro ViT (quick try)
           </button>
