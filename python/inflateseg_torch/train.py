@@ -65,20 +65,25 @@ def layer_multiplier(name, depth, decay):
 
 
 def make_optimizer(model, train_cfg, depth):
-    """torch.optim.AdamW with one group per parameter (its decay and lr multiplier), betas (0.9, 0.999), eps 1e-8."""
-    groups = []
+    """torch.optim.AdamW, betas (0.9, 0.999), eps 1e-8; one parameter group per (weight decay, lr multiplier), each
+    group listing its parameters' names (for the app's per-name optimiser state)."""
+    groups = {}
     for name, p in model.named_parameters():
         if p.requires_grad:
-            groups.append({'params': [p], 'name': name, 'weight_decay': train_cfg['weightDecay'] if decays(name) else 0.0,
-                           'lr_mult': layer_multiplier(name, depth, train_cfg.get('layerDecay', 1))})
-    # NOTE: foreach=False: one group per parameter would gain nothing from the multi-tensor path.
-    return torch.optim.AdamW(groups, lr=0.0, betas=(0.9, 0.999), eps=1e-8, foreach=False)
+            key = (train_cfg['weightDecay'] if decays(name) else 0.0, layer_multiplier(name, depth, train_cfg.get('layerDecay', 1)))
+            g = groups.setdefault(key, {'params': [], 'names': [], 'weight_decay': key[0], 'lr_mult': key[1]})
+            g['params'].append(p)
+            g['names'].append(name)
+    return torch.optim.AdamW(list(groups.values()), lr=0.0, betas=(0.9, 0.999), eps=1e-8)
+
+
+def named_params(opt):
+    return [(n, p) for g in opt.param_groups for n, p in zip(g['names'], g['params'])]
 
 
 def load_optimizer_state(opt, optim, device):
     """The app's `optim.m/v/step.<name>` tensors into AdamW's state (exp_avg, exp_avg_sq, step); absent names start afresh."""
-    for g in opt.param_groups:
-        name, p = g['name'], g['params'][0]
+    for name, p in named_params(opt):
         if f'optim.m.{name}' not in optim:
             continue
         m, v, t = optim[f'optim.m.{name}'], optim[f'optim.v.{name}'], optim[f'optim.step.{name}']
@@ -89,14 +94,12 @@ def load_optimizer_state(opt, optim, device):
 
 def optimizer_state(opt):
     out = {}
-    for g in opt.param_groups:
-        name, p = g['name'], g['params'][0]
+    for name, p in named_params(opt):
         s = opt.state.get(p)
         if s:
             out[f'optim.m.{name}'] = s['exp_avg'].detach().cpu().float().clone()
             out[f'optim.v.{name}'] = s['exp_avg_sq'].detach().cpu().float().clone()
             out[f'optim.step.{name}'] = torch.tensor(float(s['step']), dtype=torch.float32)
-    # The app orders m, then v, then step per parameter; order does not matter to its reader.
     return out
 
 
