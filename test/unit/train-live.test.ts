@@ -5,16 +5,13 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TrainingRun, imageVolume } from '../../src/train/run.ts';
 import { planeOf } from '../../src/data/windows/index.ts';
-import { microSetup } from '../support/microRun.ts';
+import { MICRO_LABELS, microConfig, microSetup } from '../support/microRun.ts';
 import type { CaseData, EncoderData, TrainConfig, TrainEvent } from '../../src/workers/train.protocol.ts';
 
-const LABELS = { classNames: ['background', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6'], source: 'timm_vit.safetensors', appVersion: 'test' };
+const LABELS = MICRO_LABELS;
 let encoder: EncoderData;
 let cases: CaseData[];
-const cfg: TrainConfig = {
-  steps: 4, batch: 2, lr: 2e-3, weightDecay: 0.05, warmupSteps: 1, schedule: 'linear', loss: 'dice-ce', ignoreBackground: false,
-  augment: 'off', seed: 1, valEvery: 2, axis: 2, clip: 1, layerDecay: 1,
-};
+const cfg: TrainConfig = microConfig({ steps: 4, warmupSteps: 1, valEvery: 2 });
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

@@ -3,17 +3,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TrainingRun } from '../../src/train/run.ts';
-import { microSetup } from '../support/microRun.ts';
+import { MICRO_LABELS, microConfig, microSetup } from '../support/microRun.ts';
 import type { CaseData, EncoderData, TrainConfig, TrainEvent } from '../../src/workers/train.protocol.ts';
 
 
-const LABELS = { classNames: ['background', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6'], source: 'timm_vit.safetensors', appVersion: 'test' };
+const LABELS = MICRO_LABELS;
 let encoder: EncoderData;
 let cases: CaseData[];
-const base: TrainConfig = {
-  steps: 20, batch: 2, lr: 2e-3, weightDecay: 0.05, warmupSteps: 5, schedule: 'linear', loss: 'dice-ce', ignoreBackground: false,
-  augment: 'off', seed: 1, valEvery: 0, axis: 2, clip: 1, layerDecay: 1,
-};
+const base: TrainConfig = microConfig({ steps: 20, warmupSteps: 5, valEvery: 0 });
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
