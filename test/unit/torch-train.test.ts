@@ -1,12 +1,17 @@
 // The PyTorch trainer (python/inflateseg_torch/train.py) on a checkpoint the CLI wrote: `inflateseg export-torch`
 // writes the folder, its run.sh trains 10 steps on 2 processes (torchrun, DistributedDataParallel, gloo on the CPU), the same 10 steps on one process (the same global batch: the
 // same weights), the result read by the app's decoder (history appended, optimiser state), evaluated and resumed by
-// the CLI; and the metadata round trip (TS writes → Python reads and writes → TS reads, unchanged).
+// the CLI; the app's batches drawn by the Python sampler; and the metadata round trip (TS writes → Python reads and writes → TS reads, unchanged).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeModelCheckpoint, encodeModelCheckpoint, type ModelCheckpoint } from '../../src/weights/checkpoint.ts';
+import { collectInputs } from '../../src/cli/inputs.ts';
+import { loadDataset, pairInputs, toCaseData } from '../../src/cli/dataset.ts';
+import { useZlib } from '../../src/cli/common.ts';
+import { caseVolume } from '../../src/train/run.ts';
+import { augmentFor, makeSampler } from '../../src/data/windows/index.ts';
 import { cli, py, PYTHON, requireTorch, run, SAMPLE } from '../support/torchTwin.ts';
 
 let tmp: string;
@@ -92,5 +97,42 @@ describe('PyTorch trainer', () => {
     const c = await read(py2);
     const { created: _cc, ...mc } = c.meta;
     expect(mc).toEqual(ma);
+  }, 60_000);
+
+  it('draws the app\'s training batches (slices, augmentation with zoom, flips and quarter turns) and its split', async () => {
+    requireTorch();
+    useZlib();
+    const files = collectInputs(SAMPLE, 'data');
+    const ds = await loadDataset(files, pairInputs(files), { labelledOnly: true, valFraction: 0.2 });
+    const c = toCaseData(ds.cases[0]);
+    const s = makeSampler([{ id: c.id, split: c.split, volume: caseVolume(c, 'image'), label: caseVolume(c, 'label') }],
+      { axis: 2, T: 5, size: 48, batch: 2, seed: 7, augment: augmentFor('paper') });
+    const steps = [0, 1, 2, 3, 100, 5000];
+    const batches = steps.map((k) => s.batchAt(k));
+    batches.forEach((b, i) => {
+      writeFileSync(path.join(tmp, `b${i}.x.f32`), b.x);
+      writeFileSync(path.join(tmp, `b${i}.y.i32`), b.y);
+    });
+    const script = `
+import json, sys, numpy as np
+from inflateseg_torch.data import Sampler, load_case
+img, lab, tmp = sys.argv[1:4]
+s = Sampler([load_case('${c.id}', [img], lab)], axis=2, T=5, size=48, batch=2, seed=7, augment='paper')
+out = {'val': [i for _, i in s.val], 'train': len(s.train), 'batches': []}
+for i, k in enumerate(${JSON.stringify(steps)}):
+    x, y = s.batch_at(k)
+    tx = np.fromfile(f'{tmp}/b{i}.x.f32', '<f4').reshape(2, 5, 48, 48, 1).transpose(0, 4, 1, 2, 3)
+    ty = np.fromfile(f'{tmp}/b{i}.y.i32', '<i4').reshape(2, 48, 48)
+    out['batches'].append({'refs': [j for _, j in s.refs_at(k)[0]], 'dx': float(np.abs(x - tx).max()), 'dy': int((y != ty).sum())})
+print(json.dumps(out))
+`;
+    const r = JSON.parse((await py(['-c', script, ...SAMPLE, tmp])).stdout) as { val: number[]; train: number; batches: { refs: number[]; dx: number; dy: number }[] };
+    expect(r.val).toEqual(s.val.map((v) => v.index));
+    expect(r.train).toBe(s.train.length);
+    r.batches.forEach((b, i) => {
+      expect(b.refs, `step ${steps[i]}`).toEqual(batches[i].refs.map((x) => x.index));
+      expect(b.dy, `label pixels that differ at step ${steps[i]}`).toBe(0);
+      expect(b.dx, `max |window − app's| at step ${steps[i]}`).toBeLessThan(1e-6);
+    });
   }, 60_000);
 });
