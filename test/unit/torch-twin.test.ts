@@ -26,7 +26,7 @@ const MODELS: Record<string, string[]> = {
   'timm ViT with layer scale, unetr': fixture('timm_vit'),
   'DeiT distilled (cls + dist tokens), uper': [...fixture('timm_deit_distilled'), '--decoder', 'uper'],
   'BEiT (timm: per-layer bias, fc_norm), unetr': fixture('beit_timm'),
-  'BEiT (original release: shared bias), uper': [...fixture('beit_original'), '--decoder', 'uper'],
+  'BEiT (original release: its shared table, copied per layer by the converter), uper': [...fixture('beit_original'), '--decoder', 'uper'],
 };
 
 describe('PyTorch twin', () => {
