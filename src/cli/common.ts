@@ -2,6 +2,7 @@
 // reader, and converting --encoder with download/inflation progress.
 import { gunzip as zlibGunzip, gzip as zlibGzip } from 'node:zlib';
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { gunzipSizeHint, setGzipCodec } from '../nifti/gzip.ts';
 import { DEFAULT_HUB } from '../weights/hub.ts';
@@ -11,6 +12,8 @@ import type { InflationStrategy } from '../weights/types.ts';
 import { UsageError, type Args, type FlagSpec } from './args.ts';
 import { encoderSource, installHubCache, presetList, type EncoderChoice } from './encoder.ts';
 import { formatDuration, type Out } from './progress.ts';
+import { DataError } from './dataset.ts';
+import { decodeModelCheckpoint, type ModelCheckpoint } from '../weights/checkpoint.ts';
 
 export interface Io {
   /** Results (paths written, help). */
@@ -128,4 +131,19 @@ export async function loadEncoder(a: Args, choice: EncoderChoice, options: Conve
     checkInterrupted(io);
     throw new Error(`--encoder ${value}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
+}
+
+/**
+ * Reads the model checkpoint a flag names (--model, --resume): a missing or unreadable file is a usage error, a file
+ * that is no InflateSeg checkpoint a data error, both naming the flag. Returns the file's bytes too (to copy it).
+ */
+export async function readModelFlag(flag: string, file: string): Promise<{ checkpoint: ModelCheckpoint; bytes: Uint8Array }> {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(file));
+  } catch (err) {
+    throw new UsageError(`--${flag} ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String(err)}`);
+  }
+  const checkpoint = await decodeModelCheckpoint(bytes, file).catch((err: unknown) => { throw new DataError(`--${flag} ${err instanceof Error ? err.message : String(err)}`); });
+  return { checkpoint, bytes };
 }

@@ -1,15 +1,13 @@
 // `inflateseg eval`: a model checkpoint + images (labels optional) → one predicted .nii.gz per case on the image
 // file's own grid and affine (evaluateVolume → fromCanonical → writeNifti, as the app's predictionFile), and with
 // labels 3D Dice and HD95 per class in metrics.json / metrics.csv.
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { helpText, parseArgs, UsageError, type CommandSpec } from './args.ts';
-import { BACKEND_FLAG, checkInterrupted, FORCE_FLAG, OUT_FLAG, useZlib, VERSION, type Io } from './common.ts';
+import { BACKEND_FLAG, checkInterrupted, FORCE_FLAG, OUT_FLAG, readModelFlag, useZlib, VERSION, type Io } from './common.ts';
 import { DataError, loadDataset, pairInputs, type LoadedCase } from './dataset.ts';
 import { collectInputs } from './inputs.ts';
 import { evaluationCsv, existing, toJson, writeAtomic, type CaseResult } from './output.ts';
 import { formatDuration } from './progress.ts';
-import { decodeModelCheckpoint } from '../weights/checkpoint.ts';
 import { fromCanonical, writeNifti } from '../nifti/index.ts';
 import type { CaseData } from '../workers/train.protocol.ts';
 import type { CliBackend } from './backend.ts';
@@ -55,13 +53,7 @@ export async function evaluate(argv: readonly string[], io: Io): Promise<number>
   if (!modelFile) throw new UsageError('--model FILE is required (a model checkpoint .safetensors)');
   if (a.positional.length === 0) throw new UsageError('no data: give image files (and their labels to score), quoted globs, or a folder');
   const files = collectInputs(a.positional, 'data');
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(await readFile(modelFile));
-  } catch (err) {
-    throw new UsageError(`--model ${modelFile}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String(err)}`);
-  }
-  const ckpt = await decodeModelCheckpoint(bytes, modelFile).catch((err: unknown) => { throw new DataError(`--model ${err instanceof Error ? err.message : String(err)}`); });
+  const { checkpoint: ckpt } = await readModelFlag('model', modelFile);
   const { config } = ckpt.meta;
 
   // --- read and check the data --------------------------------------------------------------------------------

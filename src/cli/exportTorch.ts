@@ -2,16 +2,14 @@
 // (python/inflateseg_torch): the checkpoint, dataset.json (image and label files, the split), the package itself,
 // run.sh (the one command: torchrun, DDP) and README.txt. Reads only headers: the volumes are read by PyTorch.
 import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { helpText, parseArgs, UsageError, type CommandSpec } from './args.ts';
-import { FORCE_FLAG, OUT_FLAG, VERSION, type Io } from './common.ts';
+import { FORCE_FLAG, OUT_FLAG, readModelFlag, VERSION, type Io } from './common.ts';
 import { DataError, pairInputs } from './dataset.ts';
 import { collectInputs } from './inputs.ts';
 import { existing, toJson, writeAtomic } from './output.ts';
 import { casesFromPairing } from '../data/cases.ts';
-import { decodeModelCheckpoint } from '../weights/checkpoint.ts';
 
 /** The Python package shipped in the folder (python/inflateseg_torch beside src/). */
 const PACKAGE_DIR = fileURLToPath(new URL('../../python/inflateseg_torch/', import.meta.url));
@@ -52,13 +50,7 @@ export async function exportTorch(argv: readonly string[], io: Io): Promise<numb
   if (a.positional.length === 0) throw new UsageError('no data: give image and label files, quoted globs, or a folder');
   const already = existing(outDir, RESULTS);
   if (already.length && !a.bool('force')) throw new UsageError(`--out ${outDir} already holds ${already.join(', ')}; pass --force to overwrite, or choose another folder`);
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(await readFile(modelFile));
-  } catch (err) {
-    throw new UsageError(`--model ${modelFile}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String(err)}`);
-  }
-  const ckpt = await decodeModelCheckpoint(bytes, modelFile).catch((err: unknown) => { throw new DataError(`--model ${err instanceof Error ? err.message : String(err)}`); });
+  const { checkpoint: ckpt, bytes } = await readModelFlag('model', modelFile);
   const { meta } = ckpt;
   const steps = a.has('steps') ? a.num('steps', 0) : meta.train.steps > meta.step ? meta.train.steps : 2 * Math.max(1, meta.step);
   if (steps <= meta.step) throw new UsageError(`--steps ${steps}: ${modelFile} is already at step ${meta.step}; set --steps above it`);

@@ -1,15 +1,14 @@
 // `inflateseg train`: data → the app's TrainingRun (src/train/run.ts) on a fresh inflated encoder or a resumed
 // checkpoint → model.safetensors (the app's checkpoint format) + metrics.json + metrics.csv in --out.
 // Everything is checked (flags, files, grids, encoder) before the first file is written.
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { helpText, parseArgs, UsageError, type Args, type CommandSpec } from './args.ts';
-import { BACKEND_FLAG, checkInterrupted, chooseEncoder, ENCODER_FLAGS, FORCE_FLAG, inflateOptions, loadEncoder, OUT_FLAG, useZlib, VERSION, type Io } from './common.ts';
+import { BACKEND_FLAG, checkInterrupted, chooseEncoder, ENCODER_FLAGS, FORCE_FLAG, inflateOptions, loadEncoder, OUT_FLAG, readModelFlag, useZlib, VERSION, type Io } from './common.ts';
 import { classNamesFor, DataError, loadDataset, pairInputs, toCaseData } from './dataset.ts';
 import { collectInputs } from './inputs.ts';
 import { existing, historyCsv, toJson, writeAtomic } from './output.ts';
 import { Progress, formatDuration } from './progress.ts';
-import { decodeModelCheckpoint, encodeModelCheckpoint, type ModelCheckpoint } from '../weights/checkpoint.ts';
+import { encodeModelCheckpoint, type ModelCheckpoint } from '../weights/checkpoint.ts';
 import { DEFAULT_TRAIN_CONFIG, type LossName, type RunState, type TrainConfig, type TrainEvent } from '../workers/train.protocol.ts';
 import type { CliBackend } from './backend.ts';
 import type { AugmentLevel } from '../data/windows/augment.ts';
@@ -111,13 +110,7 @@ export async function train(argv: readonly string[], io: Io): Promise<number> {
   const choice = resume ? null : await chooseEncoder(a);
   let ckpt: ModelCheckpoint | null = null;
   if (resume) {
-    let bytes: Uint8Array;
-    try {
-      bytes = new Uint8Array(await readFile(resume));
-    } catch (err) {
-      throw new UsageError(`--resume ${resume}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String(err)}`);
-    }
-    ckpt = await decodeModelCheckpoint(bytes, resume).catch((err: unknown) => { throw new DataError(`--resume ${err instanceof Error ? err.message : String(err)}`); });
+    ckpt = (await readModelFlag('resume', resume)).checkpoint;
   }
   // NOTE: a new run takes the defaults of its encoder's kind (micro, random init, pre-trained: src/train/defaults.ts);
   // the input size follows the data once it is read.
