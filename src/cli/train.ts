@@ -2,6 +2,7 @@
 // checkpoint → model.safetensors (the app's checkpoint format) + metrics.json + metrics.csv in --out.
 // Everything is checked (flags, files, grids, encoder) before the first file is written.
 import path from 'node:path';
+import { tmpdir } from 'node:os';
 import { helpText, parseArgs, UsageError, type Args, type CommandSpec } from './args.ts';
 import { BACKEND_FLAG, checkInterrupted, chooseEncoder, ENCODER_FLAGS, FORCE_FLAG, inflateOptions, loadEncoder, OUT_FLAG, readModelFlag, useZlib, VERSION, type Io } from './common.ts';
 import { classNamesFor, DataError, loadDataset, pairInputs, toCaseData } from './dataset.ts';
@@ -196,7 +197,7 @@ export async function train(argv: readonly string[], io: Io): Promise<number> {
   const checkpoint = await run.checkpoint(a.has('optimizer-state') ? a.bool('optimizer-state') : true);
   const elapsed = (performance.now() - tRun) / 1000;
   const written = [
-    writeAtomic(outDir, 'model.safetensors', encodeModelCheckpoint(checkpoint)),
+    writeOrRescue(outDir, 'model.safetensors', encodeModelCheckpoint(checkpoint), log),
     writeAtomic(outDir, 'metrics.json', toJson({
       command: 'train', version: VERSION, state, ...(failure ? { failure } : {}), step: checkpoint.meta.step, elapsedSeconds: elapsed,
       backend: { name: info.name, adapter: info.adapter, software: info.software }, source: encoderName,
@@ -212,4 +213,24 @@ export async function train(argv: readonly string[], io: Io): Promise<number> {
   if (failure) log(`error: ${failure}\n  ${path.join(outDir, 'model.safetensors')} holds the last good weights (step ${checkpoint.meta.step}); continue with --resume`);
   for (const w of written) io.out.write(`${w}\n`);
   return state === 'failed' ? 1 : state === 'stopped' ? 130 : 0;
+}
+
+/**
+ * Writes the trained model; when --out cannot take it (disk full, no permission, a folder in the way), the weights
+ * go to the system's temp folder instead and the log says where, so hours of training are not lost to a failed
+ * write. Throws only when both writes fail, naming both.
+ */
+export function writeOrRescue(dir: string, name: string, bytes: Uint8Array, log: (line: string) => void, rescueDir = tmpdir()): string {
+  try {
+    return writeAtomic(dir, name, bytes);
+  } catch (err) {
+    const first = err instanceof Error ? err.message : String(err);
+    try {
+      const rescued = writeAtomic(rescueDir, `inflateseg-rescued-${process.pid}-${name}`, bytes);
+      log(`error: ${first}\n  the trained model was written to ${rescued} instead; move it where you want it (it is a complete checkpoint)`);
+      return rescued;
+    } catch (again) {
+      throw new Error(`${first}; writing it to ${rescueDir} failed too (${again instanceof Error ? again.message : String(again)}): the trained weights are lost`, { cause: again });
+    }
+  }
 }
