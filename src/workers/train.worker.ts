@@ -13,7 +13,7 @@ const post = (e: TrainEvent, transfer: Transferable[] = []) => (self as unknown 
 /** The worker's current model: the run being trained, the last one, or one loaded from a checkpoint. */
 let run: TrainingRun | null = null;
 let runState: RunState | 'idle' = 'idle';
-/** Case images by id, for live slice predictions: those of every run started here and those sent with a request. */
+/** Case images by id, for live slice predictions: the current run's, and those sent with a request since it started. */
 const images = new Map<string, Volume>();
 const busy = () => runState === 'running' || runState === 'paused' || runState === 'starting';
 const emit = (e: TrainEvent, t?: Transferable[]) => {
@@ -35,6 +35,8 @@ async function handle(msg: TrainRequest): Promise<void> {
         else if (run) source = { kind: 'model', checkpoint: await run.checkpoint(true) };
         else throw new Error('there is no model to continue: train one or load a checkpoint');
         const next = new TrainingRun(source, msg.cases, msg.numClasses, msg.config, msg.labels, emit);
+        // NOTE: only this run's cases are kept: a case removed from the page (a 157 MB CT, say) is not held for ever.
+        images.clear();
         for (const c of msg.cases) images.set(c.id, imageVolume(c));
         run?.dispose();
         run = next;
