@@ -201,11 +201,7 @@ function splitSingleCase(label: Volume, axis: SliceAxis, n: number, T: number, k
   const spread = k > 1 ? spreadSlabs(label, axis, n, T, k) : null;
   if (spread) {
     const g = Math.floor(T / 2);
-    const role: SliceRole[] = Array.from({ length: depth }, () => 'train');
-    for (const s of spread.starts) {
-      for (let i = Math.max(0, s - g); i < Math.min(depth, s + spread.width + g); i++) role[i] = 'gap';
-      for (let i = s; i < s + spread.width; i++) role[i] = 'val';
-    }
+    const role = Array.from(spread.role, (r): SliceRole => (r === 2 ? 'val' : r === 1 ? 'gap' : 'train'));
     const slabs = spread.starts.map((s) => `${s}…${s + spread.width - 1}`).join(', ');
     return {
       role, classes: spread.classes, total: spread.total,
@@ -227,11 +223,12 @@ function splitSingleCase(label: Volume, axis: SliceAxis, n: number, T: number, k
 
 /**
  * `k` slabs of ⌈n/k⌉ slices centred at evenly spaced points of the labelled extent (first to last slice with
- * foreground), each with ⌊T/2⌋ gap slices on both sides. Null when they do not fit apart, or when they would leave
- * training less than half the slices or without a label value the volume holds.
+ * foreground), each with ⌊T/2⌋ gap slices on both sides, and each slice's role (0 train, 1 gap, 2 validation). Null
+ * when they do not fit apart, or when they would leave training less than half the slices or without a label value
+ * the volume holds.
  */
 export function spreadSlabs(label: Volume, axis: SliceAxis, n: number, T: number, k: number):
-  { starts: number[]; width: number; classes: number; total: number } | null {
+  { starts: number[]; width: number; role: Uint8Array; classes: number; total: number } | null {
   const { counts, K } = classCountsPerSlice(label, axis);
   const depth = counts.length / K;
   const g = Math.floor(T / 2);
@@ -252,7 +249,7 @@ export function spreadSlabs(label: Volume, axis: SliceAxis, n: number, T: number
     if (starts.length && start < starts[starts.length - 1] + width + 2 * g + 1) return null;
     starts.push(start);
   }
-  const role = new Uint8Array(depth); // 0 train, 1 gap, 2 val
+  const role = new Uint8Array(depth); // per slice: 0 train, 1 gap, 2 val
   for (const s of starts) {
     for (let i = Math.max(0, s - g); i < Math.min(depth, s + width + g); i++) role[i] = Math.max(role[i], 1);
     for (let i = s; i < s + width; i++) role[i] = 2;
@@ -270,7 +267,7 @@ export function spreadSlabs(label: Volume, axis: SliceAxis, n: number, T: number
   }
   const sum = (a: Uint8Array) => a.reduce((x, y) => x + y, 0);
   if (trainSlices < depth / 2 || sum(inTrain) < sum(inAll)) return null;
-  return { starts, width, classes: sum(inVal), total: sum(inAll) };
+  return { starts, width, role, classes: sum(inVal), total: sum(inAll) };
 }
 
 /**
