@@ -52,11 +52,7 @@ async function handle(msg: TrainRequest): Promise<void> {
         if (busy()) throw new Error('stop or finish the run before evaluating');
         const results = [];
         for (const c of msg.cases) {
-          // NOTE: inference keeps no activations for gradients, so twice the training batch fits where training did, and
-          // fewer, larger batches mean fewer dispatches. Not measured on a hardware GPU yet; on SwiftShader (compute-
-          // bound) it made no difference to the e2e evaluation time.
-          const evalBatch = Math.min(32, Math.max(4, 2 * run.batch));
-          const r = await evaluateVolume(run.params, run.config, caseVolume(c, 'image'), caseVolume(c, 'label'), run.axis, evalBatch);
+          const r = await evaluateVolume(run.params, run.config, caseVolume(c, 'image'), caseVolume(c, 'label'), run.axis, run.evalBatch);
           const m = r.metrics!;
           results.push({ caseId: c.id, dice: m.dice, meanDice: m.meanDice, hd95: m.hd95, meanHd95: m.meanHd95, prediction: r.prediction });
         }
