@@ -148,9 +148,11 @@ export function slicePlane(s: AppState = getState()): [number, number] | undefin
  * Takes the training settings suggested for a freshly converted encoder (learning rate, warm-up, steps, validation
  * interval, augmentation: src/train/defaults.ts), except those the user has edited.
  */
-export function applyEncoderDefaults(encoder: { spec2d: EncoderSpec; options: { strategy: InflationStrategy }; source: string }) {
+export function applyEncoderDefaults(encoder: { spec2d: EncoderSpec; options: { strategy: InflationStrategy; imgSize: number }; source: string }) {
   const s = getState();
-  const suggested = suggestDefaults({ spec: encoder.spec2d, strategy: encoder.options.strategy, micro: encoder.source === MICRO_NAME, plane: slicePlane(s) });
+  const suggested = suggestDefaults({
+    spec: encoder.spec2d, strategy: encoder.options.strategy, micro: encoder.source === MICRO_NAME, plane: slicePlane(s), imgSize: encoder.options.imgSize,
+  });
   const keep = new Set(s.trainDefaults.edited);
   const patch = Object.fromEntries(Object.entries(suggested.train).filter(([k]) => !keep.has(k as keyof TrainConfig)));
   setState((st) => ({ trainConfig: { ...st.trainConfig, ...patch }, trainDefaults: { ...st.trainDefaults, why: suggested.why } }));

@@ -15,6 +15,11 @@ describe('suggestImgSize', () => {
     expect(size(undefined)).toBe(224); // no data yet: native
   });
 
+  it('reports a size already settled (typed by the user, or the converted encoder\'s) instead of choosing one', () => {
+    expect(suggestImgSize({ spec: vit16, strategy: 'center', micro: false, plane: [91, 109], imgSize: 160 })).toBe(160);
+    expect(suggestDefaults({ spec: vit16, strategy: 'center', micro: false, plane: [91, 109], imgSize: 160 }).why).toBe('pre-trained: lr 1e-4, 500 steps, 160 px (slices of 91×109 voxels)');
+  });
+
   it('keeps the micro ViT at its native 64 px whatever the data', () => {
     expect(suggestImgSize({ spec: MICRO_DEFAULTS_SPEC, strategy: 'center', micro: true, plane: [181, 217] })).toBe(64);
   });

@@ -16,6 +16,8 @@ export interface DefaultsInput {
   micro: boolean;
   /** In-plane voxels of the slices the run will see (the two axes other than the slicing axis), when data is loaded. */
   plane?: [number, number];
+  /** The input size already settled (the user typed one, or the encoder was converted): reported, not chosen. */
+  imgSize?: number;
 }
 
 /** The settings these defaults decide; every other field keeps DEFAULT_TRAIN_CONFIG's value. */
@@ -39,6 +41,7 @@ export const randomInit = (i: Pick<DefaultsInput, 'micro' | 'strategy'>): boolea
  * step must take tens of milliseconds on a CPU (96 px learnt no better in the same 70 s, bench/RESULTS.md).
  */
 export function suggestImgSize(i: DefaultsInput): number {
+  if (i.imgSize !== undefined) return i.imgSize;
   const P = i.spec.patchSize;
   const native = i.spec.grid[0] * P;
   if (i.micro || !i.plane) return native;
