@@ -16,7 +16,39 @@ import type { HostTensor } from '../core/types.ts';
  */
 export type StateDict = Map<string, HostTensor>;
 
-export type Family = 'vit' | 'deit' | 'dino' | 'beit';
+export type Family = 'vit' | 'deit' | 'dino' | 'beit' | 'swin' | 'videoswin';
+
+/** The hierarchical families (Swin, Video Swin): stages of windowed attention with patch merging between them. */
+export const isHierarchical = (f: Family): f is 'swin' | 'videoswin' => f === 'swin' || f === 'videoswin';
+
+/**
+ * Swin / Video Swin hyper-parameters beyond the ViT fields. For these families EncoderSpec.embedDim is the stage-0
+ * width (96 for Swin-T, 128 for Swin-B; stage s has embedDim·2^s channels), depth = the sum of `depths`,
+ * numHeads = heads[0], patchSize = the in-plane patch (4), grid = the pre-training stage-0 token grid (56×56 at
+ * 224 px), hasClsToken/hasDistToken false, absPosEmbed false, relPosBias 'per-layer' (one window table per block).
+ *
+ * Canonical keys (timm ≥ 0.9 Swin names; Video Swin uses the same names with 3D shapes):
+ *   patch_embed.proj.{weight [C,3,P,P] (2D) | [C,3,2,P,P] (Video Swin) | [C,C_in,T,P,P] (inflated), bias}
+ *   patch_embed.norm.{weight,bias}
+ *   layers.{s}.downsample.norm.{weight,bias} [4·C_s] · layers.{s}.downsample.reduction.weight [2·C_s, 4·C_s]
+ *     (s = 1…3: the merging that STARTS stage s, timm ≥ 0.9; the original releases put it at the end of stage s−1;
+ *     the 4 concatenated neighbours are (row 0, col 0), (1, 0), (0, 1), (1, 1))
+ *   layers.{s}.blocks.{b}.{norm1, attn.qkv, attn.proj, norm2, mlp.fc1, mlp.fc2}.{weight,bias}
+ *   layers.{s}.blocks.{b}.attn.relative_position_bias_table [(2Wh−1)(2Ww−1) | (2Wd−1)(2Wh−1)(2Ww−1), heads]
+ *   norm.{weight,bias}  (the classifier's final norm after stage 3)
+ *   stage_norms.{s}.{weight,bias} (s = 0…3: the segmentation taps' own LayerNorms, not in classification
+ *     checkpoints; created by the model)
+ */
+export interface SwinSpec {
+  /** Blocks per stage, e.g. [2, 2, 6, 2] (Swin-T) or [2, 2, 18, 2] (Swin-B). */
+  depths: number[];
+  /** Attention heads per stage, e.g. [3, 6, 12, 24] (Swin-T) or [4, 8, 16, 32] (Swin-B). */
+  heads: number[];
+  /** The pre-trained attention window: [Wh, Ww] (Swin, 7×7) or [Wd, Wh, Ww] (Video Swin, 8×7×7). */
+  window: number[];
+  /** Patch depth along the slice axis: 1 for Swin (after inflation the kernel spans the whole window T), 2 for Video Swin. */
+  patchDepth: number;
+}
 
 /** What a checkpoint is, detected from its keys and shapes (and a config when one came with it). */
 export interface EncoderSpec {
@@ -49,6 +81,8 @@ export interface EncoderSpec {
   T?: number;
   /** How the patch kernel was made 3D (set by weights/inflate); absent for a 2D checkpoint. */
   inflation?: InflationStrategy;
+  /** Present exactly for the hierarchical families (swin, videoswin). */
+  swin?: SwinSpec;
 }
 
 export type InflationStrategy = 'center' | 'average' | '2d' | 'scratch';
