@@ -5,6 +5,7 @@
 import json
 import math
 import os
+import re
 import struct
 
 import numpy as np
@@ -390,11 +391,184 @@ def main():
          spec_of(family='deit', layout='hf-deit', hasDistToken=True, normEps=HF_EPS),
          native='hf_deit.pytorch_model.bin', config=deit_cfg, fwd=dict(hf_fwd, order='[cls, dist, patches]'))
     emit('resnet_like', fill(ResNetLike(), 10), None, native='resnet_like.pth')
+    emit_swin(manifest)
     with open(os.path.join(OUT, 'manifest.json'), 'w') as f:
         json.dump({'micro': dict(embedDim=D, depth=DEPTH, numHeads=HEADS, patchSize=P, imgSize=IMG, mlpHidden=MLP,
                                  classes=CLASSES), 'fixtures': manifest}, f, indent=1)
     total = sum(os.path.getsize(os.path.join(OUT, f)) for f in os.listdir(OUT))
     print(f'wrote {len(os.listdir(OUT))} files, {total} bytes to {os.path.normpath(OUT)}')
+
+
+# --- Swin and Video Swin (issue 13) ------------------------------------------------------------------------------
+# One canonical micro state per family (timm >= 0.9 names, see models/CANONICAL_KEYS.md), filled from a seed; every
+# layout is that same state under the layout's own names (and wrappers, buffers, heads), so every layout must map back
+# to identical values. The renamings below are written from each release's published key names, not from our TS maps.
+SW_C, SW_DEPTHS, SW_HEADS, SW_MLP, SW_IMG, SW_CLASSES = 4, [2, 2, 1, 1], [1, 1, 2, 2], 2, 32, 5
+SW_WIN2, SW_WIN3, SW_PD = 2, [2, 2, 2], 2  # 2D window 2x2 (9 table rows); 3D window 2x2x2 (27 rows); temporal patch 2
+
+
+def swin_canonical(video, seed):
+    """Canonical micro Swin (video=False) or Video Swin (video=True) state: name -> tensor, seeded, non-trivial."""
+    g = torch.Generator().manual_seed(seed)
+    shapes = [('patch_embed.proj.weight', [SW_C, 3] + ([SW_PD] if video else []) + [P, P]), ('patch_embed.proj.bias', [SW_C]),
+              ('patch_embed.norm.weight', [SW_C]), ('patch_embed.norm.bias', [SW_C])]
+    rows = (2 * SW_WIN3[0] - 1) * (2 * SW_WIN3[1] - 1) * (2 * SW_WIN3[2] - 1) if video else (2 * SW_WIN2 - 1) ** 2
+    for s, (depth, heads) in enumerate(zip(SW_DEPTHS, SW_HEADS)):
+        c = SW_C * 2 ** s
+        if s > 0:  # merging at the START of stage s (timm >= 0.9): LayerNorm(4C_{s-1}), Linear(4C_{s-1} -> C_s, no bias)
+            shapes += [(f'layers.{s}.downsample.norm.weight', [2 * c]), (f'layers.{s}.downsample.norm.bias', [2 * c]),
+                       (f'layers.{s}.downsample.reduction.weight', [c, 2 * c])]
+        for b in range(depth):
+            k = f'layers.{s}.blocks.{b}.'
+            shapes += [(k + 'norm1.weight', [c]), (k + 'norm1.bias', [c]), (k + 'attn.qkv.weight', [3 * c, c]),
+                       (k + 'attn.qkv.bias', [3 * c]), (k + 'attn.relative_position_bias_table', [rows, heads]),
+                       (k + 'attn.proj.weight', [c, c]), (k + 'attn.proj.bias', [c]), (k + 'norm2.weight', [c]),
+                       (k + 'norm2.bias', [c]), (k + 'mlp.fc1.weight', [SW_MLP * c, c]), (k + 'mlp.fc1.bias', [SW_MLP * c]),
+                       (k + 'mlp.fc2.weight', [c, SW_MLP * c]), (k + 'mlp.fc2.bias', [c])]
+    last = SW_C * 2 ** (len(SW_DEPTHS) - 1)
+    shapes += [('norm.weight', [last]), ('norm.bias', [last]), ('head.weight', [SW_CLASSES, last]), ('head.bias', [SW_CLASSES])]
+    out = {}
+    for name, shape in shapes:
+        r = torch.randn(shape, generator=g)
+        leaf = name.rsplit('.', 1)[-1]
+        if len(shape) == 1 and 'norm' in name and leaf == 'weight':
+            out[name] = 1 + 0.1 * r
+        elif len(shape) >= 2 and leaf == 'weight':
+            out[name] = r / math.sqrt(r[0].numel())
+        else:  # biases and relative position bias tables
+            out[name] = 0.3 * r
+    return out
+
+
+def swin_rel_index(win):
+    """relative_position_index [N, N] of a window (2D or 3D), N = its volume, row-major offsets (a buffer to drop)."""
+    coords = torch.stack(torch.meshgrid(*[torch.arange(w) for w in win], indexing='ij')).flatten(1)
+    rel = (coords[:, :, None] - coords[:, None, :]).permute(1, 2, 0)
+    idx = torch.zeros(rel.shape[:2], dtype=torch.int64)
+    for a, w in enumerate(win):
+        idx = idx * (2 * w - 1) + rel[:, :, a] + w - 1
+    return idx
+
+
+def swin_attn_mask(grid, win):
+    """The original release's attn_mask buffer of a shifted block [nW, N, N] (0 / -100), only its shape matters."""
+    nw = (grid // win) ** 2
+    return torch.zeros(nw, win * win, win * win)
+
+
+def to_end_of_stage(sd):
+    """timm >= 0.9 -> original release names: the merging that starts stage s is stored at the end of stage s-1."""
+    out = {}
+    for k, v in sd.items():
+        m = re.match(r'layers\.(\d+)\.downsample\.(.*)$', k)
+        out[f'layers.{int(m.group(1)) - 1}.downsample.{m.group(2)}' if m else k] = v
+    return out
+
+
+def with_buffers(sd, video, masks):
+    """Adds the persistent buffers of the original releases: relative_position_index per block, attn_mask (2D,
+    shifted blocks where the stage grid exceeds the window)."""
+    out = {}
+    for k, v in sd.items():
+        out[k] = v
+        m = re.match(r'layers\.(\d+)\.blocks\.(\d+)\.attn\.relative_position_bias_table$', k)
+        if m:
+            s, b = int(m.group(1)), int(m.group(2))
+            out[k.replace('relative_position_bias_table', 'relative_position_index')] = swin_rel_index(SW_WIN3 if video else [SW_WIN2, SW_WIN2])
+            grid = SW_IMG // P // 2 ** s
+            if masks and b % 2 == 1 and grid > SW_WIN2:
+                out[f'layers.{s}.blocks.{b}.attn_mask'] = swin_attn_mask(grid, SW_WIN2)
+    return out
+
+
+def hf_swin(sd):
+    """Hugging Face SwinForImageClassification names (q, k, v split; merging at the end of stage s-1)."""
+    out = {}
+    for k, v in to_end_of_stage(sd).items():
+        m = re.match(r'layers\.(\d+)\.blocks\.(\d+)\.(.*)$', k)
+        if m:
+            pre, leaf = f'swin.encoder.layers.{m.group(1)}.blocks.{m.group(2)}.', m.group(3)
+            if leaf.startswith('attn.qkv.'):
+                for part, t in zip(('query', 'key', 'value'), v.chunk(3, 0)):
+                    out[pre + 'attention.self.' + part + leaf[len('attn.qkv'):]] = t.clone()
+                continue
+            if leaf == 'attn.relative_position_bias_table':
+                out[pre + 'attention.self.relative_position_bias_table'] = v
+                out[pre + 'attention.self.relative_position_index'] = swin_rel_index([SW_WIN2, SW_WIN2])
+                continue
+            name = {'norm1': 'layernorm_before', 'attn.proj': 'attention.output.dense', 'norm2': 'layernorm_after',
+                    'mlp.fc1': 'intermediate.dense', 'mlp.fc2': 'output.dense'}[leaf.rsplit('.', 1)[0]]
+            out[pre + name + '.' + leaf.rsplit('.', 1)[1]] = v
+            continue
+        m = re.match(r'layers\.(\d+)\.downsample\.(.*)$', k)
+        if m:
+            out[f'swin.encoder.layers.{m.group(1)}.downsample.{m.group(2)}'] = v
+            continue
+        name = {'patch_embed.proj': 'swin.embeddings.patch_embeddings.projection', 'patch_embed.norm': 'swin.embeddings.norm',
+                'norm': 'swin.layernorm', 'head': 'classifier'}[k.rsplit('.', 1)[0]]
+        out[name + '.' + k.rsplit('.', 1)[1]] = v
+    return out
+
+
+def torchvision_swin3d(sd):
+    """torchvision SwinTransformer3d names: features.{2s} = stage s's blocks, features.{2s+1} = the merging after it,
+    mlp.0 / mlp.3 (torchvision's MLP: Linear, GELU, Dropout, Linear, Dropout)."""
+    out = {}
+    for k, v in to_end_of_stage(sd).items():
+        m = re.match(r'layers\.(\d+)\.blocks\.(\d+)\.(.*)$', k)
+        if m:
+            leaf = m.group(3).replace('mlp.fc1.', 'mlp.0.').replace('mlp.fc2.', 'mlp.3.')
+            out[f'features.{2 * int(m.group(1))}.{m.group(2)}.{leaf}'] = v
+            if leaf == 'attn.relative_position_bias_table':
+                out[f'features.{2 * int(m.group(1))}.{m.group(2)}.attn.relative_position_index'] = swin_rel_index(SW_WIN3)
+            continue
+        m = re.match(r'layers\.(\d+)\.downsample\.(.*)$', k)
+        out[f'features.{2 * int(m.group(1)) + 1}.{m.group(2)}' if m else k] = v
+    return out
+
+
+def emit_swin(manifest):
+    def save(name, test_sd, native=None, obj=None, config=None, note=''):
+        write_safetensors(os.path.join(OUT, name + '.safetensors'), test_sd)
+        files = [name + '.safetensors']
+        if native:
+            torch.save(obj, os.path.join(OUT, native))
+            files.append(native)
+        if config is not None:
+            with open(os.path.join(OUT, name + '.config.json'), 'w') as f:
+                json.dump(config, f, indent=1)
+            files.append(name + '.config.json')
+        manifest[name] = {'files': files, 'keys': len(test_sd), 'note': note}
+
+    swin = swin_canonical(False, 21)
+    timm09 = {k.replace('head.', 'head.fc.'): v for k, v in swin.items()}  # timm >= 0.9: ClassifierHead 'head.fc'
+    timm_cfg = {'architecture': 'swin_micro_patch4_window2_32', 'num_classes': SW_CLASSES, 'num_features': SW_C * 8,
+                'model_args': {'embed_dim': SW_C, 'depths': SW_DEPTHS, 'num_heads': SW_HEADS, 'window_size': SW_WIN2,
+                               'mlp_ratio': SW_MLP},
+                'pretrained_cfg': {'tag': 'micro', 'input_size': [3, SW_IMG, SW_IMG], 'license': 'mit'}}
+    save('swin_timm', timm09, config=timm_cfg, note='timm >= 0.9 names (the canonical ones), head.fc')
+    legacy = with_buffers(to_end_of_stage(swin), False, True)
+    save('swin_timm_legacy', legacy, note='timm < 0.9: merging at the end of stage s-1, attn_mask and relative_position_index buffers')
+    save('swin_original', flatten({'model': legacy}), native='swin_micro_patch4_window2_32.pth', obj={'model': legacy},
+         note="the Swin release: {'model': ...}, original names and buffers")
+    hf = hf_swin(swin)
+    hf_cfg = dict(architectures=['SwinForImageClassification'], model_type='swin', image_size=SW_IMG, patch_size=P,
+                  num_channels=3, embed_dim=SW_C, depths=SW_DEPTHS, num_heads=SW_HEADS, window_size=SW_WIN2,
+                  mlp_ratio=float(SW_MLP), qkv_bias=True, hidden_act='gelu', use_absolute_embeddings=False,
+                  layer_norm_eps=1e-5)
+    save('hf_swin', hf, native='hf_swin.pytorch_model.bin', obj=hf, config=hf_cfg, note='SwinForImageClassification')
+
+    video = swin_canonical(True, 22)
+    mm = {'backbone.' + k: v for k, v in with_buffers(to_end_of_stage({k: v for k, v in video.items() if not k.startswith('head.')}), True, False).items()}
+    mm['cls_head.fc_cls.weight'], mm['cls_head.fc_cls.bias'] = video['head.weight'], video['head.bias']
+    mm_obj = {'meta': {'epoch': 30, 'iter': 1200, 'mmcv_version': '1.3.1'}, 'state_dict': mm}
+    save('videoswin_original', flatten({'state_dict': mm}), native='swin_micro_patch244_window222_kinetics.pth', obj=mm_obj,
+         note="mmaction: {'meta', 'state_dict'}, backbone. prefix, cls_head, relative_position_index buffers")
+    tv = torchvision_swin3d(video)
+    save('torchvision_swin3d', tv, native='torchvision_swin3d.pth', obj=tv, note='torchvision SwinTransformer3d')
+    manifest['swin_micro'] = {'embedDim': SW_C, 'depths': SW_DEPTHS, 'heads': SW_HEADS, 'mlpRatio': SW_MLP,
+                              'patchSize': P, 'window2d': [SW_WIN2, SW_WIN2], 'window3d': SW_WIN3, 'patchDepth': SW_PD,
+                              'imgSize': SW_IMG}
 
 
 if __name__ == '__main__':

@@ -4,7 +4,7 @@ import type { Family, StateDict } from '../types.ts';
 import type { Rule } from './rules.ts';
 import { HF_PREFIXES, HF_RULES, SENTINELS, TIMM_RULES, WRAPPERS } from './tables.ts';
 
-export type Layout = 'timm' | 'dino-original' | 'beit-original' | 'hf-vit' | 'hf-deit';
+export type Layout = 'timm' | 'dino-original' | 'beit-original' | 'hf-vit' | 'hf-deit' | 'swin-original' | 'hf-swin' | 'videoswin-original' | 'torchvision-swin3d';
 
 /** Caller's knowledge: the preset's family, and the head count where shapes cannot tell it (e.g. micro models). */
 export interface LayoutHint {
@@ -135,10 +135,10 @@ function family(beit: boolean, distilled: boolean, dino: boolean, text: string, 
 
 function notViT(input: StateDict, name: string): Error {
   const all = [...input.keys()];
-  const swin = all.some((k) => /(^|\.)layers\.\d+\.blocks\.\d+\./.test(k)) ? ' (this looks like a Swin-style hierarchical model)' : '';
   const like = all.slice(0, 4).join(', ');
   return new Error(
-    `${name}: not a ViT checkpoint: found keys like ${like}${all.length > 4 ? ', …' : ''} (${all.length} keys)${swin}; ` +
-      `expected timm/DINO/BEiT/Hugging Face ViT layouts (keys like patch_embed.proj.weight or vit.embeddings.*)`,
+    `${name}: not a ViT checkpoint: found keys like ${like}${all.length > 4 ? ', …' : ''} (${all.length} keys); ` +
+      `expected timm/DINO/BEiT/Hugging Face ViT layouts (keys like patch_embed.proj.weight or vit.embeddings.*), ` +
+      `or a Swin / Video Swin checkpoint (keys like layers.0.blocks.0.* or features.0.0.*)`,
   );
 }

@@ -5,11 +5,13 @@ import { detect, type Config, type Layout, type LayoutHint } from './detect.ts';
 import { applyRules, reverseRules } from './rules.ts';
 import { checkStrict, inferSpec } from './spec.ts';
 import { HF_PREFIXES, HF_RULES } from './tables.ts';
+import { looksLikeSwin, swinToCanonical } from './swin.ts';
 
 export type { Layout, LayoutHint } from './detect.ts';
 export type { Rule, Pattern } from './rules.ts';
 export { expectedKeys, relTableRows } from './spec.ts';
 export { CANONICAL_PATTERNS, HF_RULES, TIMM_RULES } from './tables.ts';
+export { checkSwinStrict, expectedSwinKeys, inferSwinSpec, looksLikeSwin, swinTableRows, windowFromRows, type SwinLayout } from './swin.ts';
 
 export interface LayoutReport {
   /** Keys of the file that went into the canonical state. */
@@ -27,13 +29,16 @@ export interface Canonical {
 }
 
 /**
- * Brings a ViT checkpoint (timm, DINO or BEiT release, Hugging Face ViT/DeiT) to canonical timm names.
+ * Brings a ViT checkpoint (timm, DINO or BEiT release, Hugging Face ViT/DeiT) or a Swin / Video Swin checkpoint
+ * (timm, the Swin release, Hugging Face Swin, the Video Swin release, torchvision Swin3D; see swin.ts) to canonical
+ * timm names.
  * `name` (file or repo) appears in every error and helps tell DINO's release from timm's; `config` is a
  * config.json (Hugging Face or timm) when one came with the weights. Tensors are shared, not copied, except the
  * concatenated q/k/v. Throws on a non-ViT checkpoint, on any key it does not know, and on any missing key or shape.
  */
 export function toCanonical(tensors: StateDict, name: string, config?: object, hint: LayoutHint = {}): Canonical {
   const cfg = (config ?? {}) as Config;
+  if (looksLikeSwin(tensors.keys())) return swinToCanonical(tensors, name, cfg, hint);
   const found = detect(tensors, name, cfg, hint);
   const applied = applyRules(found.tensors, found.rules, name);
   if (applied.unknown.length) {
@@ -77,4 +82,6 @@ export function fromCanonical(state: StateDict, target: ExportLayout): StateDict
 }
 
 /** The layouts toCanonical recognises, for messages and docs. */
-export const LAYOUTS: readonly Layout[] = ['timm', 'dino-original', 'beit-original', 'hf-vit', 'hf-deit'];
+export const LAYOUTS: readonly Layout[] = [
+  'timm', 'dino-original', 'beit-original', 'hf-vit', 'hf-deit', 'swin-original', 'hf-swin', 'videoswin-original', 'torchvision-swin3d',
+];

@@ -74,14 +74,14 @@ describe('not a ViT', () => {
     );
   });
 
-  it('Swin (patch_embed but hierarchical stages) and ConvNeXt', () => {
+  it('a partial Swin goes to the Swin reader (and fails there naming what is missing); ConvNeXt is not a ViT', () => {
     const swin: StateDict = new Map([
       ['patch_embed.proj.weight', f32([96, 3, 4, 4])], ['patch_embed.proj.bias', f32([96])],
       ['layers.0.blocks.0.attn.qkv.weight', f32([288, 96])], ['layers.0.blocks.0.attn.relative_position_bias_table', f32([169, 3])],
     ]);
-    expect(() => toCanonical(swin, 'swin_tiny.pth')).toThrow(/not a ViT checkpoint.*\(4 keys\) \(this looks like a Swin-style hierarchical model\)/);
+    expect(() => toCanonical(swin, 'swin_tiny.pth')).toThrow(/^swin_tiny\.pth: missing layers\.0\.blocks\.0\.mlp\.fc1\.weight/);
     const convnext: StateDict = new Map([['stem.0.weight', f32([96, 3, 4, 4])], ['stages.0.blocks.0.conv_dw.weight', f32([96, 1, 7, 7])]]);
-    expect(() => toCanonical(convnext, 'convnext_tiny.safetensors')).toThrow(/not a ViT checkpoint: found keys like stem\.0\.weight/);
+    expect(() => toCanonical(convnext, 'convnext_tiny.safetensors')).toThrow(/not a ViT checkpoint: found keys like stem\.0\.weight.*, or a Swin \/ Video Swin checkpoint/);
   });
 
   it('Hugging Face BEiT names are refused with a pointer to the timm weights', () => {
