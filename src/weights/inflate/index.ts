@@ -1,12 +1,12 @@
 // inflate(): a pre-trained 2D encoder state → the 3D (or '2d' / 'scratch') encoder state of METHOD.md.
 // Only the patch kernel, pos_embed and BEiT bias tables are computed; every other tensor is passed through as is.
 import type { HostTensor } from '../../core/types.ts';
-import type { EncoderSpec, InflateOptions, InflationStrategy, StateDict } from '../types.ts';
+import { isHierarchical, type EncoderSpec, type InflateOptions, type InflationStrategy, type StateDict } from '../types.ts';
 import { initState } from './init.ts';
-import { inflatePatchKernel } from './patch.ts';
+import { inflatePatchKernel, inflateVideoKernel } from './patch.ts';
 import { resamplePosEmbed, resampleRelPosBias, type Grid, type RelPosResizeMode } from './posembed.ts';
 
-export { greyToChannels, inflateKernel, inflatePatchKernel, rgbToGrey, type InflateMode } from './patch.ts';
+export { greyToChannels, inflateKernel, inflatePatchKernel, inflateVideoKernel, rgbToGrey, type InflateMode } from './patch.ts';
 export { relativePositionIndex, relPosTableRows, resamplePosEmbed, resampleRelPosBias, type Grid, type RelPosResizeMode } from './posembed.ts';
 export { initState, initTensor, makeRng, truncNormal, type Rng } from './init.ts';
 
@@ -46,6 +46,15 @@ function checkOptions(spec: EncoderSpec, opts: InflateOptions): { T: number; gri
 }
 
 function checkKernel(w: HostTensor, spec: EncoderSpec): void {
+  if (spec.family === 'videoswin') {
+    const [d, c, pd, ph, pw] = w.shape;
+    if (w.shape.length !== 5 || d !== spec.embedDim || (c !== 3 && c !== 1) || pd !== spec.swin?.patchDepth || ph !== spec.patchSize || pw !== spec.patchSize) {
+      throw new Error(
+        `inflate: a Video Swin patch_embed.proj.weight must be [${spec.embedDim}, 3, ${spec.swin?.patchDepth}, ${spec.patchSize}, ${spec.patchSize}] (or 1 channel), found ${shapeStr(w)}`,
+      );
+    }
+    return;
+  }
   const [d, c, ph, pw] = w.shape;
   if (w.shape.length !== 4 || d !== spec.embedDim || (c !== 3 && c !== 1) || ph !== spec.patchSize || pw !== spec.patchSize) {
     throw new Error(
@@ -58,7 +67,11 @@ function checkKernel(w: HostTensor, spec: EncoderSpec): void {
 const copyOf = (t: HostTensor): HostTensor => ({ dtype: t.dtype, shape: [...t.shape], data: t.data.slice() });
 
 /**
- * Inflates a pre-trained 2D encoder state (canonical timm names) for the chosen strategy:
+ * Inflates a pre-trained 2D encoder state (canonical timm names) for the chosen strategy.
+ * Swin (hierarchical): the patch kernel exactly as ViT; no pos_embed; the window bias tables and everything else
+ * passed through. Video Swin: see inflateVideoKernel — 'center' and 'average' give the same state (the pre-trained
+ * temporal taps kept, T slices per window), '2d' sums the taps (T = 1, patch depth 1), 'scratch' re-initialises the
+ * 'center' architecture. ViT families:
  * - patch_embed.proj.weight [D, 3, P, P] → [D, C_in, T, P, P] ('center' / 'average'; '2d' → T = 1), bias unchanged;
  * - pos_embed resampled to the grid imgSize / P (class/dist entries kept apart);
  * - BEiT: a shared table is first copied to every layer, then each layer's table is resized to the new grid;
@@ -93,10 +106,21 @@ export function inflate(
   const kernel = state.get('patch_embed.proj.weight');
   if (!kernel) throw new Error("inflate: the state has no 'patch_embed.proj.weight'");
   checkKernel(kernel, spec);
+  const hierarchical = isHierarchical(spec.family);
+  if (hierarchical && !spec.swin) throw new Error(`inflate: a ${spec.family} spec needs its swin field (depths, heads, window, patchDepth)`);
+  const video = spec.family === 'videoswin';
 
   for (const [key, t] of state) {
-    if (key.startsWith('head.') || key.startsWith('head_dist.') || key.endsWith('.relative_position_index')) {
+    if (key.startsWith('head.') || key.startsWith('head_dist.') || key.endsWith('.relative_position_index') || key.endsWith('.attn_mask')) {
       dropped.push(key);
+    } else if (key === 'patch_embed.proj.weight' && video) {
+      // Video Swin: the kernel is already 3D (temporal patch Pd); only the colour steps apply, '2d' sums the taps.
+      const w = inflateVideoKernel(t, opts.inChans, opts.strategy === '2d');
+      const how = opts.strategy === 'scratch' ? 'shape only' : opts.strategy === '2d' ? `2d: the ${spec.swin!.patchDepth} temporal taps summed, T = 1` : `temporal taps kept as pre-trained (${opts.strategy} = the same kernel for Video Swin), T = ${T} slices`;
+      notes.push(`patch_embed.proj.weight: ${shapeStr(t)} → ${shapeStr(w)} (${how}, C_in = ${opts.inChans})`);
+      out.set(key, w);
+    } else if (key.endsWith(REL_LEAF) && hierarchical) {
+      out.set(key, t); // Swin window tables: the window does not depend on the input size
     } else if (key === 'patch_embed.proj.weight') {
       const w = inflatePatchKernel(t, opts.inChans, T, kernelMode);
       const how = opts.strategy === 'scratch' ? 'shape only' : opts.strategy === '2d' ? '2d, T = 1' : `${kernelMode}, T = ${T}`;
@@ -137,5 +161,7 @@ export function inflate(
     inflation: opts.strategy,
     relPosBias: state.has(SHARED_REL) ? 'per-layer' : spec.relPosBias,
   };
+  // Video Swin '2d': the collapsed kernel has one temporal tap.
+  if (spec.swin) newSpec.swin = { ...spec.swin, patchDepth: video && opts.strategy === '2d' ? 1 : spec.swin.patchDepth };
   return { state: result, spec: newSpec, notes };
 }

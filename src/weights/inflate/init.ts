@@ -108,12 +108,18 @@ const timmTrunc = (shape: number[], rng: Rng, std: number): HostTensor => truncN
  *   fan_in = C_in·T·P·P. (timm's 'jax' mode would use lecun-normal instead.)
  * - Layer scale: NOTE: the pre-trained init value is not in the checkpoint; ls1/ls2 (ViT) start at 1e-5,
  *   gamma_1/gamma_2 (BEiT) at 0.1 (timm beit_base_patch16_224's init_values).
- * - relative_position_bias_table: zeros (timm BEiT).
+ * - relative_position_bias_table: zeros (timm BEiT); trunc-normal(0.02) for Swin and Video Swin.
+ * - Swin: patch_embed.norm, layers.{s}.downsample.norm and stage_norms.{s} as LayerNorms (1, 0);
+ *   layers.{s}.downsample.reduction.weight (Linear, no bias) trunc-normal(0.02); block leaves as ViT's.
  * Throws for a name it does not know.
  */
 export function initTensor(key: string, shape: number[], family: Family, rng: Rng, patchFanIn?: number): HostTensor {
-  const block = /^blocks\.(\d+)\./.exec(key);
+  // Swin blocks are layers.{s}.blocks.{b}.…; ViT blocks are blocks.{i}.…
+  const block = /^(?:layers\.\d+\.)?blocks\.(\d+)\./.exec(key);
   const leaf = block ? key.slice(block[0].length) : key;
+  const swinNorm = /^(patch_embed\.norm|layers\.\d+\.downsample\.norm|stage_norms\.\d+)\.(weight|bias)$/.exec(key);
+  if (swinNorm) return filled(shape, swinNorm[2] === 'weight' ? 1 : 0);
+  if (/^layers\.\d+\.downsample\.reduction\.weight$/.test(key)) return timmTrunc(shape, rng, 0.02);
   if (/^(norm1|norm2)\.weight$/.test(leaf) || /^(norm|fc_norm)\.weight$/.test(key)) return filled(shape, 1);
   if (/^(norm1|norm2)\.bias$/.test(leaf) || /^(norm|fc_norm)\.bias$/.test(key)) return filled(shape, 0);
   if (/^(attn\.qkv|attn\.proj|mlp\.fc1|mlp\.fc2)\.bias$/.test(leaf) || /^attn\.[qv]_bias$/.test(leaf)) return filled(shape, 0);
@@ -127,6 +133,8 @@ export function initTensor(key: string, shape: number[], family: Family, rng: Rn
   }
   if (/^ls[12]\.gamma$/.test(leaf)) return filled(shape, 1e-5);
   if (/^gamma_[12]$/.test(leaf)) return filled(shape, 0.1);
+  // Swin / Video Swin: trunc-normal(0.02) window tables (timm swin_transformer.py, the Video Swin release).
+  if (leaf === 'attn.relative_position_bias_table' && (family === 'swin' || family === 'videoswin')) return timmTrunc(shape, rng, 0.02);
   if (leaf === 'attn.relative_position_bias_table' || key === 'rel_pos_bias.relative_position_bias_table') return filled(shape, 0);
   if (key === 'pos_embed' || key === 'dist_token') return timmTrunc(shape, rng, 0.02);
   if (key === 'cls_token') {

@@ -101,3 +101,35 @@ export function inflateKernel(w: HostTensor, T: number, mode: InflateMode): Host
 export function inflatePatchKernel(w2: HostTensor, cIn: number, T: number, mode: InflateMode): HostTensor {
   return inflateKernel(greyToChannels(rgbToGrey(w2), cIn), T, mode);
 }
+
+/**
+ * Video Swin's pre-trained kernel [D, 3, Pd, P, P] (temporal patch Pd = 2) → [D, C_in, Pd, P, P]: the colour steps
+ * (RGB summed, spread over C_in) on each temporal tap; the taps themselves are kept as pre-trained. With
+ * `collapse` (the '2d' baseline) the Pd taps are summed into one, [D, C_in, 1, P, P]: one slice through it gives
+ * what the pre-trained kernel gives on a static clip of that slice repeated Pd times.
+ */
+export function inflateVideoKernel(w: HostTensor, cIn: number, collapse: boolean): HostTensor {
+  if (w.shape.length !== 5) throw new Error(`patch: inflateVideoKernel expects a Video Swin kernel [D, C, Pd, P, P], found shape [${w.shape.join(', ')}]`);
+  const [d, c, pd, ph, pw] = w.shape as [number, number, number, number, number];
+  const src = floatData(w, 'inflateVideoKernel input');
+  if (src.length !== d * c * pd * ph * pw) throw new Error(`patch: inflateVideoKernel input has ${src.length} values, shape [${w.shape.join(', ')}] needs ${d * c * pd * ph * pw}`);
+  const area = ph * pw;
+  const taps: HostTensor[] = [];
+  for (let t = 0; t < pd; t++) {
+    // tap t as a 2D kernel [D, C, P, P]
+    const data = new Float32Array(d * c * area);
+    for (let oc = 0; oc < d * c; oc++) data.set(src.subarray((oc * pd + t) * area, (oc * pd + t + 1) * area), oc * area);
+    taps.push(greyToChannels(rgbToGrey({ dtype: 'float32', shape: [d, c, ph, pw], data }), cIn));
+  }
+  const outDepth = collapse ? 1 : pd;
+  const out = new Float32Array(d * cIn * outDepth * area);
+  for (let oc = 0; oc < d * cIn; oc++) {
+    for (let t = 0; t < pd; t++) {
+      const from = taps[t].data.subarray(oc * area, (oc + 1) * area) as Float32Array;
+      const to = (oc * outDepth + (collapse ? 0 : t)) * area;
+      if (collapse) for (let k = 0; k < area; k++) out[to + k] += from[k];
+      else out.set(from, to);
+    }
+  }
+  return { dtype: 'float32', shape: [d, cIn, outDepth, ph, pw], data: out };
+}
