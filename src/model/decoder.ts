@@ -1,7 +1,8 @@
 // The 2D segmentation heads over 4 encoder feature maps: the default UNETR-style head, the parameter list and the
 // dispatch between heads (the UPerNet head lives in uper.ts, shared pieces in head.ts).
 import type * as tf from '@tensorflow/tfjs';
-import type { ModelConfig } from './config.ts';
+import { featureDims, type ModelConfig } from './config.ts';
+import { isHierarchical } from '../weights/types.ts';
 import { applyConv as conv, applyConvT as convT, classify, declareClassifier, declareConv, declareConvT, tokensToMap } from './head.ts';
 import { gelu, maxPool2, resizeBilinear } from './ops.ts';
 import type { ParamMap, ParamSpec } from './types.ts';
@@ -14,21 +15,25 @@ import { uperForward, uperSpecs } from './uper.ts';
  *   up.1.0       one learned ×2 upsampling of map 1 → 2×; map 2 stays at the grid; map 3 is max-pooled ×½
  *   fuse.{j}     top-down, j = 2, 1, 0: x = GELU(conv3×3(resize(x → size of map j) + map j))
  *   conv_seg     1×1 classifier, then bilinear upsampling to H×W.
+ * Swin / Video Swin: lateral.i maps C·2^i → W; the stage maps already are at strides 4, 8, 16, 32, so no up.* and
+ * no pooling.
  */
 function unetrSpecs(config: ModelConfig, specs: Map<string, ParamSpec>): void {
-  const D = config.encoder.embedDim;
+  const dims = featureDims(config);
   const W = config.decoderWidth;
-  for (let i = 0; i < 4; i++) declareConv(specs, `decode_head.lateral.${i}`, W, D, 1);
-  declareConvT(specs, 'decode_head.up.0.0', W, W);
-  declareConvT(specs, 'decode_head.up.0.1', W, W);
-  declareConvT(specs, 'decode_head.up.1.0', W, W);
+  for (let i = 0; i < 4; i++) declareConv(specs, `decode_head.lateral.${i}`, W, dims[i], 1);
+  if (!isHierarchical(config.encoder.family)) {
+    declareConvT(specs, 'decode_head.up.0.0', W, W);
+    declareConvT(specs, 'decode_head.up.0.1', W, W);
+    declareConvT(specs, 'decode_head.up.1.0', W, W);
+  }
   for (let j = 0; j < 3; j++) declareConv(specs, `decode_head.fuse.${j}`, W, W, 3);
   declareClassifier(specs, config.numClasses, W);
 }
 
 function unetrForward(params: ParamMap, config: ModelConfig, maps: tf.Tensor4D[]): tf.Tensor4D {
   const lat = maps.map((m, i) => conv(params, `decode_head.lateral.${i}`, m));
-  const levels = [
+  const levels = isHierarchical(config.encoder.family) ? lat : [
     convT(params, 'decode_head.up.0.1', gelu(convT(params, 'decode_head.up.0.0', lat[0])) as tf.Tensor4D),
     convT(params, 'decode_head.up.1.0', lat[1]),
     lat[2],
@@ -54,6 +59,11 @@ export function decoderParamSpecs(config: ModelConfig): Map<string, ParamSpec> {
 export function decode(params: ParamMap, config: ModelConfig, features: tf.Tensor3D[], prefix: number): tf.Tensor4D {
   if (features.length !== 4) throw new Error(`decoder: needs 4 feature maps, found ${features.length}`);
   const g = config.imgSize / config.encoder.patchSize;
-  const maps = features.map((t) => tokensToMap(t, prefix, g));
+  return decodeMaps(params, config, features.map((t) => tokensToMap(t, prefix, g)));
+}
+
+/** 4 feature maps [B, h_i, w_i, C_i] (ViT: all at the token grid; Swin: strides 4…32) → logits [B, H, W, classes]. */
+export function decodeMaps(params: ParamMap, config: ModelConfig, maps: tf.Tensor4D[]): tf.Tensor4D {
+  if (maps.length !== 4) throw new Error(`decoder: needs 4 feature maps, found ${maps.length}`);
   return config.decoder === 'uper' ? uperForward(params, config, maps) : unetrForward(params, config, maps);
 }

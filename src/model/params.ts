@@ -3,9 +3,10 @@
 import * as tf from '@tensorflow/tfjs';
 import type { HostTensor } from '../core/types.ts';
 import { makeRng, type Rng } from '../weights/inflate/index.ts';
-import type { StateDict } from '../weights/types.ts';
+import { isHierarchical, type StateDict } from '../weights/types.ts';
 import { gridSide, type ModelConfig } from './config.ts';
 import { decoderParamSpecs } from './decoder.ts';
+import { SWIN_UNUSED_BY_FORWARD, swinEncoderShapes, withStageNorms } from './swin/params.ts';
 import type { ParamMap, ParamSpec } from './types.ts';
 
 /**
@@ -17,6 +18,7 @@ const UNUSED_BY_FORWARD = new Set(['fc_norm.weight', 'fc_norm.bias']);
 /** Every encoder key and its shape for the config (models/CANONICAL_KEYS.md, the inflated grid and kernel). */
 export function expectedEncoderShapes(config: ModelConfig): Map<string, number[]> {
   const e = config.encoder;
+  if (isHierarchical(e.family)) return swinEncoderShapes(config);
   const D = e.embedDim;
   const H = Math.round(e.mlpRatio * D);
   const g = gridSide(config);
@@ -70,8 +72,14 @@ function toFloat32(t: HostTensor, key: string): Float32Array {
   return Float32Array.from(t.data); // a copy: the cpu backend would otherwise keep the caller's array as its storage
 }
 
-/** Encoder variables from a canonical state dict; strict: every missing key, unknown key or shape mismatch is an error. */
-export function encoderParams(config: ModelConfig, state: StateDict): ParamMap {
+/**
+ * Encoder variables from a canonical state dict; strict: every missing key, unknown key or shape mismatch is an error.
+ * Swin / Video Swin: the stage norms are added when the state has none (swin/params.ts withStageNorms).
+ */
+export function encoderParams(config: ModelConfig, given: StateDict): ParamMap {
+  const hierarchical = isHierarchical(config.encoder.family);
+  const state = hierarchical ? withStageNorms(config, given) : given;
+  const unused = hierarchical ? SWIN_UNUSED_BY_FORWARD : UNUSED_BY_FORWARD;
   const expected = expectedEncoderShapes(config);
   const missing = [...expected.keys()].filter((k) => !state.has(k));
   const unknown = [...state.keys()].filter((k) => !expected.has(k));
@@ -83,7 +91,7 @@ export function encoderParams(config: ModelConfig, state: StateDict): ParamMap {
   for (const [key, shape] of expected) {
     const t = state.get(key) as HostTensor;
     if (!sameShape(t.shape, shape)) throw new Error(`params: '${key}' has shape [${t.shape.join(', ')}], the config needs [${shape.join(', ')}]`);
-    params.set(key, newVariable(toFloat32(t, key), shape, !UNUSED_BY_FORWARD.has(key)));
+    params.set(key, newVariable(toFloat32(t, key), shape, !unused.has(key)));
   }
   return params;
 }
