@@ -9,11 +9,17 @@ import type { EncoderSpec, Family } from '../types.ts';
 interface Preset {
   id: string; repo: string; family: Family; title: string; file: string; params: number; encoderParams: number;
   approxBytes: number; licence: string; description: string;
-  spec: { embedDim: number; depth: number; numHeads: number; patchSize: number; grid: [number, number] };
+  spec: { embedDim: number; depth: number; numHeads: number; patchSize: number; grid: [number, number]; swin?: EncoderSpec['swin'] };
 }
 const presets = (JSON.parse(readFileSync(new URL('../../../models/presets.json', import.meta.url), 'utf8')) as { presets: Preset[] }).presets;
 
 function fullSpec(p: Preset): EncoderSpec {
+  if (p.family === 'swin') {
+    return {
+      ...p.spec, family: 'swin', layout: 'timm', mlpRatio: 4, inChans: 3, hasClsToken: false, hasDistToken: false, qkvBias: 'qkv',
+      layerScale: false, absPosEmbed: false, relPosBias: 'per-layer', normEps: 1e-5, fcNorm: false,
+    };
+  }
   const beit = p.family === 'beit';
   return {
     ...p.spec, family: p.family, layout: 'timm', mlpRatio: 4, inChans: 3, hasClsToken: true, hasDistToken: false,
@@ -23,16 +29,23 @@ function fullSpec(p: Preset): EncoderSpec {
 }
 
 describe('models/presets.json', () => {
-  it('has the five Hub presets and the micro one, every field filled', () => {
+  it('has the seven Hub presets and the micro one, every field filled', () => {
     expect(presets.map((p) => p.repo)).toEqual([
       'timm/vit_tiny_patch16_224.augreg_in21k_ft_in1k', 'timm/deit_small_patch16_224.fb_in1k', 'timm/vit_small_patch16_224.dino',
-      'timm/vit_base_patch16_224.dino', 'timm/beit_base_patch16_224.in22k_ft_in22k', 'test/fixtures/weights/layouts/timm_vit.safetensors',
+      'timm/vit_base_patch16_224.dino', 'timm/beit_base_patch16_224.in22k_ft_in22k', 'timm/swin_tiny_patch4_window7_224.ms_in1k',
+      'timm/swin_base_patch4_window7_224.ms_in22k', 'test/fixtures/weights/layouts/timm_vit.safetensors',
     ]);
     for (const p of presets) {
       for (const f of ['id', 'title', 'file', 'licence', 'description'] as const) expect(p[f].length, `${p.id}.${f}`).toBeGreaterThan(2);
       expect(p.params).toBeGreaterThanOrEqual(p.encoderParams);
       expect(p.approxBytes).toBeGreaterThanOrEqual(4 * p.params * 0.99);
     }
+  });
+
+  it('Swin: params = encoder + the classifier (768·1000 + 1000 for Swin-T, 1024·21841 + 21841 for Swin-B 22k)', () => {
+    const head = (p: Preset): number => p.params - p.encoderParams;
+    expect(head(presets.find((p) => p.id === 'swin-tiny')!)).toBe(768 * 1000 + 1000);
+    expect(head(presets.find((p) => p.id === 'swint')!)).toBe(1024 * 21841 + 21841);
   });
 
   it('encoderParams = the sum of the canonical shapes of the stated spec', () => {

@@ -4,6 +4,8 @@ import type { HostTensor } from '../../core/types.ts';
 import type { EncoderSpec, Family, StateDict } from '../types.ts';
 import { cfgNumber, type Config, type Layout, type LayoutHint } from './detect.ts';
 import { HEADS_BY_WIDTH } from './tables.ts';
+import { expectedSwinKeys } from './swin.ts';
+import { isHierarchical } from '../types.ts';
 
 const TIMM_EPS = 1e-6; // timm, DINO and BEiT build their LayerNorms with eps 1e-6
 const HF_EPS = 1e-12; // Hugging Face ViTConfig / DeiTConfig default layer_norm_eps
@@ -133,8 +135,9 @@ export function relTableRows(grid: [number, number]): number {
   return (2 * grid[0] - 1) * (2 * grid[1] - 1) + 3;
 }
 
-/** Every canonical key a spec implies, with its exact shape, in a stable order. */
+/** Every canonical key a spec implies, with its exact shape, in a stable order (Swin families: expectedSwinKeys). */
 export function expectedKeys(spec: EncoderSpec): Map<string, number[]> {
+  if (isHierarchical(spec.family)) return expectedSwinKeys(spec);
   const D = spec.embedDim;
   const H = Math.round(spec.mlpRatio * D);
   const tokens = spec.grid[0] * spec.grid[1] + (spec.hasClsToken ? 1 : 0) + (spec.hasDistToken ? 1 : 0);
