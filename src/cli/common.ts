@@ -10,7 +10,7 @@ import { convertEncoder } from '../workers/weights.job.ts';
 import type { ConvertOptions, ConvertedEncoder } from '../workers/weights.protocol.ts';
 import type { InflationStrategy } from '../weights/types.ts';
 import { UsageError, type Args, type FlagSpec } from './args.ts';
-import { encoderSource, installHubCache, presetList, type EncoderChoice } from './encoder.ts';
+import { encoderSource, fetchUrlSource, installHubCache, presetList, type EncoderChoice } from './encoder.ts';
 import { formatDuration, type Out } from './progress.ts';
 import { DataError } from './dataset.ts';
 import { decodeModelCheckpoint, type ModelCheckpoint } from '../weights/checkpoint.ts';
@@ -74,7 +74,7 @@ export const BACKEND_FLAG: FlagSpec = {
 
 /** Flags that choose and inflate the encoder (train, inflate). */
 export const ENCODER_FLAGS: FlagSpec[] = [
-  { name: 'encoder', kind: 'string', arg: 'NAME', help: `the 2D encoder: micro (built-in, random init), a preset (${presetList()}), a Hugging Face repo id (owner/name), or a checkpoint file or folder (.safetensors, .pth, sharded with its index)` },
+  { name: 'encoder', kind: 'string', arg: 'NAME', help: `the 2D encoder: micro (built-in, random init), a preset (${presetList()}), a Hugging Face repo id (owner/name), a checkpoint file or folder (.safetensors, .pth, sharded with its index) or an http(s) URL of one; Video Swin: swint3d=FILE|URL (e.g. swin_base_patch244_window877_kinetics600_22k.pth)` },
   { name: 'strategy', kind: 'string', choices: ['center', 'average', '2d', 'scratch'], default: 'center', help: 'how the 2D patch kernel becomes 3D' },
   { name: 'T', kind: 'int', min: 1, max: 63, odd: true, arg: 'N', default: '5 (1 with --strategy 2d)', help: 'slices per window (odd)' },
   { name: 'size', kind: 'int', min: 8, max: 2048, arg: 'PX', default: 'auto: the data\'s in-plane size rounded to the patch size, at most the encoder\'s own (64 for micro)', help: 'in-plane input size, a multiple of the patch size' },
@@ -115,7 +115,9 @@ export async function loadEncoder(a: Args, choice: EncoderChoice, options: Conve
   let lastPct = -1;
   const tty = !!io.err.isTTY;
   try {
-    const e = await convertEncoder(choice.source, options, a.has('heads') ? { numHeads: a.num('heads') } : undefined, io.signal, (phase, done, total, detail) => {
+    const source = choice.url ? await fetchUrlSource(choice.url, io.signal) : choice.source;
+    const hint = choice.hint || a.has('heads') ? { ...choice.hint, ...(a.has('heads') ? { numHeads: a.num('heads') } : {}) } : undefined;
+    const e = await convertEncoder(source, options, hint, io.signal, (phase, done, total, detail) => {
       if (phase !== 'download' || !total) return;
       const pct = Math.floor((100 * done) / total);
       if (pct === lastPct || (!tty && pct % 10 !== 0)) return;
@@ -123,7 +125,8 @@ export async function loadEncoder(a: Args, choice: EncoderChoice, options: Conve
       const line = `  downloading ${detail ?? ''} ${(done / 1e6).toFixed(1)} / ${(total / 1e6).toFixed(1)} MB (${pct} %)`;
       io.err.write(tty ? `\r\x1b[2K${line}${done >= total ? '\n' : ''}` : `${line}\n`);
     });
-    io.err.write(`  ${e.spec.family} D ${e.spec.embedDim} × ${e.spec.depth} blocks, patch ${e.spec.patchSize}, ${e.params.toLocaleString('en')} parameters; `
+    const stages = e.spec.swin ? ` (stages ${e.spec.swin.depths.join('-')}, heads ${e.spec.swin.heads.join('-')}, window ${e.spec.swin.window.join('×')})` : '';
+    io.err.write(`  ${e.spec.family} D ${e.spec.embedDim} × ${e.spec.depth} blocks${stages}, patch ${e.spec.patchSize}, ${e.params.toLocaleString('en')} parameters; `
       + `${e.options.strategy} T = ${e.options.T}, ${e.options.inChans} channel(s), ${e.options.imgSize} px (${formatDuration(e.ms / 1000)})\n`);
     for (const n of e.notes) io.err.write(`  note: ${n}\n`);
     return e;

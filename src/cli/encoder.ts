@@ -10,10 +10,20 @@ import { PRESETS } from '../weights/presets.ts';
 import { validateRepoId } from '../weights/hub.ts';
 import { MICRO_VIT } from '../weights/micro.ts';
 import type { WeightsSource } from '../workers/weights.protocol.ts';
+import type { LayoutHint } from '../weights/layouts/index.ts';
 import { UsageError } from './args.ts';
 
-/** What the user named and how to get it; `patchSize` when known before reading (micro, presets). */
-export interface EncoderChoice { source: WeightsSource; what: string; patchSize?: number }
+/**
+ * What the user named and how to get it; `patchSize` when known before reading (micro, presets); `hint` what the name
+ * says about the checkpoint (a preset's family, Video Swin for swint3d=…); `url` a file to download first (then
+ * `source` is filled by fetchUrlSource).
+ */
+export interface EncoderChoice { source: WeightsSource; what: string; patchSize?: number; hint?: LayoutHint; url?: string }
+
+/** Video Swin has no Hub safetensors: these names take a file or URL, `--encoder swint3d=/path/to/checkpoint.pth`. */
+export const VIDEO_SWIN_NAMES = ['swint3d', 'videoswint'] as const;
+const VIDEO_SWIN_EXAMPLE = 'swin_base_patch244_window877_kinetics600_22k.pth';
+const isUrl = (v: string): boolean => /^https?:\/\//i.test(v);
 
 const isFile = (p: string) => { try { return statSync(p).isFile(); } catch { return false; } };
 const isDir = (p: string) => { try { return statSync(p).isDirectory(); } catch { return false; } };
@@ -22,12 +32,36 @@ export const presetList = () => ['micro', ...PRESETS.map((p) => p.id)].join(', '
 
 /** Resolves --encoder. Throws a UsageError naming the value and what was expected. */
 export async function encoderSource(value: string, hubBase: string): Promise<EncoderChoice> {
+  const video = /^([\w-]+)(?:=(.*))?$/s.exec(value);
+  if (video && (VIDEO_SWIN_NAMES as readonly string[]).includes(video[1])) {
+    const where = video[2]?.trim();
+    if (!where) {
+      throw new UsageError(
+        `--encoder ${value}: Video Swin has no Hub preset; name its checkpoint after '=': --encoder ${video[1]}=/path/to/${VIDEO_SWIN_EXAMPLE} ` +
+          `(the Video Swin release, mmaction layout) or a torchvision swin3d_t/s/b .pth, as a file or an http(s) URL`,
+      );
+    }
+    if (VIDEO_SWIN_NAMES.some((n) => where === n)) throw new UsageError(`--encoder ${value}: '${where}' is not a checkpoint file or URL`);
+    const inner = await encoderSource(where, hubBase);
+    if (inner.source.kind !== 'files' && !inner.url) throw new UsageError(`--encoder ${value}: ${where} is not a checkpoint file, folder or URL (Video Swin is read from a file)`);
+    return { ...inner, hint: { family: 'videoswin' }, what: `Video Swin from ${inner.what}` };
+  }
+  if (isUrl(value)) {
+    let name: string;
+    try {
+      name = decodeURIComponent(new URL(value).pathname.split('/').pop() ?? '');
+    } catch {
+      throw new UsageError(`--encoder ${value}: not a valid URL`);
+    }
+    if (!/\.(safetensors|pth|pt|bin|ckpt)$/i.test(name)) throw new UsageError(`--encoder ${value}: the URL should name a checkpoint file (.safetensors, .pth, .pt, .bin, .ckpt), found '${name || '(none)'}'`);
+    return { source: { kind: 'files', files: [] }, url: value, what: `${value} (download)` };
+  }
   if (value === 'micro') return { source: { kind: 'micro' }, what: 'the built-in micro ViT (random init, not pre-trained)', patchSize: MICRO_VIT.patchSize };
   const preset = PRESETS.find((p) => p.id === value);
   if (preset) {
     // models/presets.json also gives each preset's architecture (not part of the typed Preset).
     const patchSize = (preset as { spec?: { patchSize?: number } }).spec?.patchSize;
-    return { source: { kind: 'hub', repo: preset.repo, baseUrl: hubBase }, what: `${preset.title} (${preset.repo})`, patchSize };
+    return { source: { kind: 'hub', repo: preset.repo, baseUrl: hubBase }, what: `${preset.title} (${preset.repo})`, patchSize, hint: { family: preset.family } };
   }
   if (isFile(value)) return { source: { kind: 'files', files: [{ name: path.basename(value), blob: await openAsBlob(value) }] }, what: value };
   if (isDir(value)) {
@@ -41,6 +75,27 @@ export async function encoderSource(value: string, hubBase: string): Promise<Enc
     return { source: { kind: 'hub', repo: value, baseUrl: hubBase }, what: `${value} (Hugging Face Hub)` };
   }
   throw new UsageError(`--encoder ${value}: no such file or folder, and not a preset (${presetList()}) or a Hub repo id (owner/name)`);
+}
+
+/**
+ * Downloads an --encoder URL (kept in the cache folder under urls/, so a second run reads the disk) and gives the
+ * file as a 'files' source. Throws naming the URL and the HTTP status.
+ */
+export async function fetchUrlSource(url: string, signal?: AbortSignal, dir = path.join(cacheDir(), 'urls')): Promise<WeightsSource> {
+  const name = decodeURIComponent(new URL(url).pathname.split('/').pop() ?? 'checkpoint');
+  const cache = fileCache(dir);
+  const hit = await cache.match(url);
+  if (hit) return { kind: 'files', files: [{ name, blob: await hit.blob() }] };
+  let res: Response;
+  try {
+    res = await fetch(url, { signal });
+  } catch (err) {
+    throw new Error(`${url}: download failed (${err instanceof Error ? err.message : String(err)})`, { cause: err });
+  }
+  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`);
+  await cache.put(url, res);
+  const saved = await cache.match(url);
+  return { kind: 'files', files: [{ name, blob: await saved!.blob() }] };
 }
 
 /** The CLI's download cache folder: $INFLATESEG_CACHE, else $XDG_CACHE_HOME/inflateseg, else ~/.cache/inflateseg. */

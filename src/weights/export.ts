@@ -49,7 +49,9 @@ export function decodeEncoderMetadata(metadata: Record<string, string>, file: st
 export function checkEncoderTensors(state: StateDict, rec: EncoderRecord, file: string) {
   const w = state.get('patch_embed.proj.weight');
   const { embedDim: D, patchSize: P } = rec.spec;
-  const want = [D, rec.options.inChans, rec.options.T, P, P];
+  // Video Swin keeps its temporal patch depth (2, or 1 after '2d'); T is then the slices per window, not the kernel's.
+  const depth = rec.spec.family === 'videoswin' && rec.spec.swin ? rec.spec.swin.patchDepth : rec.options.T;
+  const want = [D, rec.options.inChans, depth, P, P];
   if (!w) throw new Error(`${file}: patch_embed.proj.weight is missing`);
   if (w.shape.join() !== want.join()) throw new Error(`${file}: patch_embed.proj.weight is [${w.shape.join(', ')}] but the metadata describes [${want.join(', ')}]`);
 }
