@@ -1,6 +1,7 @@
 // The CLI with Swin encoders, in process: the 'swint' preset from a Hub-shaped server (the micro Swin fixture served as
 // timm's Swin-B repo), Video Swin as swint3d=FILE and swint3d=URL, and the message when no file is given. The written
 // encoder is read back as the app imports it.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,12 +12,26 @@ import { encoderSource } from '../../src/cli/encoder.ts';
 import { UsageError } from '../../src/cli/args.ts';
 import { readSafetensors } from '../../src/weights/formats/index.ts';
 import { checkEncoderTensors, decodeEncoderMetadata } from '../../src/weights/export.ts';
+import { decodeModelCheckpoint } from '../../src/weights/checkpoint.ts';
 import { startHubServer, type HubServer } from '../support/hubServer.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const FIX = path.join(ROOT, 'test/fixtures/weights/layouts');
 const VIDEO = path.join(FIX, 'swin_micro_patch244_window222_kinetics.pth');
 const SWIN_B = 'timm/swin_base_patch4_window7_224.ms_in22k';
+const CLI = path.join(ROOT, 'scripts/inflateseg.mjs');
+const SAMPLE = ['public/samples/itk_kmeans_t1.nii.gz', 'public/samples/itk_kmeans_t1_seg.nii.gz'].map((f) => path.join(ROOT, f));
+
+/** The CLI as a user runs it (a child process). */
+function cli(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: tmp, env: { ...process.env, FORCE_COLOR: '0' } });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+}
 
 let tmp: string;
 let hub: HubServer;
@@ -90,4 +105,18 @@ describe('CLI with Swin encoders', () => {
     expect(await main(['inflate', '--encoder', `swint3d=${hub.url}/org/files/resolve/main/nope.pth`, '--size', '32', '--out', path.join(tmp, 'bad2')], missing)).not.toBe(0);
     expect(missing.text()).toMatch(/nope\.pth: HTTP 404/);
   });
+
+  it('trains 3 steps on the sample with --encoder <micro Swin file> and with swint3d=<micro Video Swin file>', async () => {
+    const quick = ['--size', '32', '--T', '3', '--steps', '3', '--val-every', '0', '--axis', '1'];
+    const cases = [['swin', path.join(FIX, 'swin_timm.safetensors')], ['videoswin', `swint3d=${VIDEO}`]] as const;
+    const runs = await Promise.all(cases.map(([family, enc]) => cli(['train', ...SAMPLE, '--encoder', enc, ...quick, '--out', path.join(tmp, `train-${family}`)])));
+    for (const [i, [family]] of cases.entries()) {
+      expect(runs[i].code, runs[i].stderr).toBe(0);
+      expect(runs[i].stderr).toMatch(/step 3\/3 {2}loss \d/);
+      const ckpt = await decodeModelCheckpoint(new Uint8Array(readFileSync(path.join(tmp, `train-${family}`, 'model.safetensors'))), 'model.safetensors');
+      expect(ckpt.meta.step).toBe(3);
+      expect(ckpt.meta.config).toMatchObject({ T: 3, imgSize: 32, inChans: 1, numClasses: 7 });
+      expect(JSON.stringify(ckpt.meta.config)).toContain(`"family":"${family}"`);
+    }
+  }, 120_000);
 });
