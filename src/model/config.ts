@@ -83,12 +83,12 @@ export function validateConfig(c: ModelConfig): void {
   if (!isPosInt(c.imgSize) || c.imgSize % e.patchSize !== 0) fail(`imgSize must be a positive multiple of the patch size ${e.patchSize}, found ${c.imgSize}`);
   if (e.embedDim % e.numHeads !== 0) fail(`embedDim ${e.embedDim} is not divisible by numHeads ${e.numHeads}`);
   if (c.decoder !== 'uper' && c.decoder !== 'unetr') fail(`decoder must be 'uper' or 'unetr', found '${String(c.decoder)}'`);
-  if (c.featureBlocks.length !== 4) fail(`featureBlocks must list 4 blocks, found ${c.featureBlocks.length}`);
-  for (const b of c.featureBlocks) if (!Number.isInteger(b) || b < 1 || b > e.depth) fail(`featureBlocks entries must be 1…${e.depth} (1-based), found ${b}`);
   if (isHierarchical(e.family)) {
     validateSwin(c, fail);
     return;
   }
+  if (c.featureBlocks.length !== 4) fail(`featureBlocks must list 4 blocks, found ${c.featureBlocks.length}`);
+  for (const b of c.featureBlocks) if (!Number.isInteger(b) || b < 1 || b > e.depth) fail(`featureBlocks entries must be 1…${e.depth} (1-based), found ${b}`);
   if (e.relPosBias !== 'none' && (!e.hasClsToken || e.hasDistToken)) fail('relative position bias needs exactly one class token (BEiT index)');
 }
 
@@ -104,7 +104,9 @@ function validateSwin(c: ModelConfig, fail: (msg: string) => never): void {
   });
   const win = e.family === 'videoswin' ? 3 : 2;
   if (s.window.length !== win || !s.window.every(isPosInt)) fail(`swin: ${e.family} needs a window of ${win} positive sizes, found [${s.window.join(', ')}]`);
-  if (s.patchDepth !== (e.family === 'videoswin' ? 2 : 1)) fail(`swin: patchDepth must be ${e.family === 'videoswin' ? 2 : 1} for ${e.family}, found ${s.patchDepth}`);
+  // Video Swin: 2 as pre-trained, 1 after '2d' inflation (its two temporal taps summed, T = 1).
+  const depths = e.family === 'videoswin' ? [1, 2] : [1];
+  if (!depths.includes(s.patchDepth)) fail(`swin: patchDepth must be ${depths.join(' or ')} for ${e.family}, found ${s.patchDepth}`);
   const unit = e.patchSize * 8;
   if (c.imgSize % unit !== 0) fail(`imgSize must be a multiple of ${unit} for ${e.family} (patch ${e.patchSize}, then three 2×2 patch mergings), found ${c.imgSize}`);
   const ends = stageEndBlocks(s.depths);
