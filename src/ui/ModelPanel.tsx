@@ -29,7 +29,13 @@ const DECODERS: Array<{ id: DecoderKind; title: string; note: string }> = [
 /** The width the run picks when none is set (src/train/run.ts: 16 for micro encoders with D < 64, else 64). */
 const autoDecoderWidth = (embedDim: number): number => (embedDim < 64 ? 16 : 64);
 
-const FAMILY_NAMES: Record<string, string> = { vit: 'ViT', deit: 'DeiT', dino: 'DINO', beit: 'BEiT' };
+const FAMILY_NAMES: Record<string, string> = { vit: 'ViT', deit: 'DeiT', dino: 'DINO', beit: 'BEiT', swin: 'Swin', videoswin: 'Video Swin' };
+
+/** What the inflation choices mean for the hierarchical families (METHOD.md, models/CANONICAL_KEYS.md). */
+const SWIN_NOTES: Record<'swin' | 'videoswin', string> = {
+  swin: 'Swin: the 4×4 patch kernel is inflated as for ViT (centre, average, 2D, scratch); every stage after the embedding stays 2D; sizes are multiples of 32.',
+  videoswin: 'Video Swin: the kernel is already 3D (2 slices × 4×4) and is kept: centre and average give the same weights (only the colour steps apply) and T is the slices per window; 2D sums the two slices into one (T = 1); scratch is random weights.',
+};
 
 export function formatCount(n: number): string {
   return n >= 1e6 ? `${(n / 1e6).toFixed(1)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : String(n);
@@ -56,8 +62,12 @@ export function ModelPanel() {
   const spec = enc?.spec;
   // Compute of the encoder in use, at its own input size, channels and window.
   const eo = enc?.options;
-  const overhead = spec && eo ? inflationOverhead(spec, eo.imgSize, eo.inChans, eo.T) : undefined;
-  const cost = spec && eo ? encoderCost(spec, eo.imgSize, eo.inChans, eo.T) : undefined;
+  // NOTE: encoderCost counts a plain ViT; Swin stages are not counted there yet, so no compute line for them.
+  const overhead = spec && eo && !spec.swin ? inflationOverhead(spec, eo.imgSize, eo.inChans, eo.T) : undefined;
+  const cost = spec && eo && !spec.swin ? encoderCost(spec, eo.imgSize, eo.inChans, eo.T) : undefined;
+  // The Swin note follows the encoder in use, else the preset picked.
+  const familyNow = spec?.family ?? PRESETS.find((p) => p.repo === preset)?.family;
+  const swinFamily = familyNow === 'swin' || familyNow === 'videoswin' ? familyNow : undefined;
 
   return (
     <section className="panel model-panel" aria-label="Model">
@@ -76,8 +86,13 @@ export function ModelPanel() {
           <div className="encoder-title">{enc.source}</div>
           <dl>
             <dt>Family</dt><dd data-testid="encoder-family">{FAMILY_NAMES[spec.family]} · {spec.layout}</dd>
-            <dt>Size</dt><dd>D {spec.embedDim} · {spec.depth} blocks · {spec.numHeads} heads · patch {spec.patchSize}</dd>
-            <dt>Tokens</dt><dd>{enc.spec2d.grid.join('×')} → {spec.grid.join('×')}{spec.hasClsToken ? ' + cls' : ''}{spec.hasDistToken ? ' + dist' : ''}</dd>
+            {spec.swin ? (
+              <><dt>Size</dt><dd data-testid="encoder-stages">C {spec.embedDim}–{spec.embedDim * 2 ** (spec.swin.depths.length - 1)} · stages {spec.swin.depths.join('-')} · heads {spec.swin.heads.join('-')} · window {spec.swin.window.join('×')} · patch {spec.swin.patchDepth > 1 ? `${spec.swin.patchDepth}×` : ''}{spec.patchSize}×{spec.patchSize}</dd>
+                <dt>Tokens</dt><dd>{enc.spec2d.grid.join('×')} → {spec.grid.join('×')} at stage 0, strides {spec.swin.depths.map((_, s) => spec.patchSize * 2 ** s).join('/')}</dd></>
+            ) : (
+              <><dt>Size</dt><dd>D {spec.embedDim} · {spec.depth} blocks · {spec.numHeads} heads · patch {spec.patchSize}</dd>
+                <dt>Tokens</dt><dd>{enc.spec2d.grid.join('×')} → {spec.grid.join('×')}{spec.hasClsToken ? ' + cls' : ''}{spec.hasDistToken ? ' + dist' : ''}</dd></>
+            )}
             <dt>Patch kernel</dt><dd data-testid="encoder-kernel">[{enc.tensors.find((t) => t.name === 'patch_embed.proj.weight')?.shape.join(', ')}]</dd>
             <dt>Strategy</dt><dd>{enc.options.strategy}, T = {enc.options.T}</dd>
             <dt>Parameters</dt><dd data-testid="encoder-params">{formatCount(enc.params)}</dd>
@@ -118,6 +133,7 @@ export function ModelPanel() {
 
       <fieldset className="strategies">
         <legend>Inflation</legend>
+        {swinFamily && <p className="hint" data-testid="swin-inflation-note">{SWIN_NOTES[swinFamily]}</p>}
         {STRATEGIES.map((s) => (
           <label key={s.id} className="strategy">
             <input type="radio" name="strategy" value={s.id} checked={opts.strategy === s.id} onChange={() => setModelOptions({ strategy: s.id })} />
