@@ -30,7 +30,8 @@ export const isHierarchical = (f: Family): f is 'swin' | 'videoswin' => f === 's
  * Canonical keys (timm ≥ 0.9 Swin names; Video Swin uses the same names with 3D shapes):
  *   patch_embed.proj.{weight [C,3,P,P] (2D) | [C,3,2,P,P] (Video Swin) | [C,C_in,T,P,P] (inflated), bias}
  *   patch_embed.norm.{weight,bias}
- *   layers.{s}.downsample.norm.{weight,bias} [4·C_s] · layers.{s}.downsample.reduction.weight [2·C_s, 4·C_s]
+ *   layers.{s}.downsample.norm.{weight,bias} [4·C_{s−1}] · layers.{s}.downsample.reduction.weight [C_s, 4·C_{s−1}]
+ *     (C_s = embedDim·2^s, the width of stage s; so 4·C_{s−1} = 2·C_s: e.g. Swin-T layers.1: norm [384], reduction [192, 384])
  *     (s = 1…3: the merging that STARTS stage s, timm ≥ 0.9; the original releases put it at the end of stage s−1;
  *     the 4 concatenated neighbours are (row 0, col 0), (1, 0), (0, 1), (1, 1))
  *   layers.{s}.blocks.{b}.{norm1, attn.qkv, attn.proj, norm2, mlp.fc1, mlp.fc2}.{weight,bias}
