@@ -1,6 +1,6 @@
 // Compute counts against published figures and hand arithmetic.
 import { describe, expect, it } from 'vitest';
-import { decoderCost, encoderCost, inflationOverhead, trainStepFlops } from './flops.ts';
+import { decoderCost, encoderCost, inflationOverhead, swinEncoderCost, trainStepFlops } from './flops.ts';
 
 const vitB = { embedDim: 768, depth: 12, mlpRatio: 4, patchSize: 16, hasClsToken: true, hasDistToken: false };
 const vitS = { ...vitB, embedDim: 384 };
@@ -65,5 +65,55 @@ describe('decoderCost and trainStepFlops', () => {
     expect(f.decoderMacs).toBe(15680);
     expect(f.forwardFlops).toBe(2 * 2 * (enc + 15680));
     expect(f.stepFlops).toBe(3 * f.forwardFlops);
+  });
+});
+
+describe('Swin / Video Swin', () => {
+  const base = { mlpRatio: 4, patchSize: 4, hasClsToken: false, hasDistToken: false };
+  const swinT = { ...base, embedDim: 96, depth: 12, swin: { depths: [2, 2, 6, 2], heads: [3, 6, 12, 24], window: [7, 7], patchDepth: 1 } };
+  const swinB = { ...base, embedDim: 128, depth: 24, swin: { depths: [2, 2, 18, 2], heads: [4, 8, 16, 32], window: [7, 7], patchDepth: 1 } };
+  const video = (s: typeof swinT) => ({ ...s, swin: { ...s.swin, window: [8, 7, 7], patchDepth: 2 } });
+
+  it('matches the published figures (the papers count MACs and call them FLOPs): Swin-T 4.5 G, Swin-B 15.4 G at 224 px; Video Swin-T 88 G, -B 282 G at 32×224²', () => {
+    expect(encoderCost(swinT, 224, 3, 1).totalMacs / 1e9).toBeCloseTo(4.49, 2);
+    expect(encoderCost(swinB, 224, 3, 1).totalMacs / 1e9).toBeCloseTo(15.43, 2);
+    expect(encoderCost(video(swinT), 224, 3, 32).totalMacs / 1e9).toBeCloseTo(87.8, 1);
+    expect(encoderCost(video(swinB), 224, 3, 32).totalMacs / 1e9).toBeCloseTo(281.3, 1);
+    // The inflated Swin's window costs only its patch embedding: T 5 vs 1 adds 4·56²·128·16 MACs to Swin-B.
+    expect(encoderCost(swinB, 224, 1, 5).totalMacs - encoderCost(swinB, 224, 1, 1).totalMacs).toBe(4 * 56 * 56 * 128 * 16);
+  });
+
+  it('counts by hand: embed 4, depths 1-1-1-2, window 3 at 32 px (grids 8 → padded 9, 4 → 6, 2 and 1 clipped), 2 channels, T 3', () => {
+    const tiny = { ...base, embedDim: 4, depth: 5, swin: { depths: [1, 1, 1, 2], heads: [1, 1, 1, 1], window: [3, 3], patchDepth: 1 } };
+    const block = (n: number, padded: number, N: number, C: number) => padded * C * 3 * C + 2 * padded * N * C + padded * C * C + 2 * n * C * 4 * C;
+    const hand =
+      64 * 4 * (2 * 3 * 16) + //          patch embedding: 8×8 tokens × 4 × (2·3·4·4)
+      block(64, 81, 9, 4) + //             stage 0: 8×8 padded to 9×9, 3×3 windows
+      16 * 16 * 8 + block(16, 36, 9, 8) + // merging 4·4 → 8; stage 1: 4×4 padded to 6×6
+      4 * 32 * 16 + block(4, 4, 4, 16) + //  stage 2: 2×2, window clipped to 2×2
+      1 * 64 * 32 + 2 * block(1, 1, 1, 32); // stage 3: 1×1, two blocks
+    expect(swinEncoderCost(tiny, 32, 2, 3).totalMacs).toBe(hand);
+    // Video Swin, window 2×3×3, T 5: 3 temporal tokens padded to 4 along depth in every stage.
+    const v = { ...tiny, swin: { ...tiny.swin, window: [2, 3, 3], patchDepth: 2 } };
+    const handV =
+      3 * 64 * 4 * (2 * 2 * 16) +
+      block(3 * 64, 4 * 81, 18, 4) +
+      3 * 16 * 16 * 8 + block(3 * 16, 4 * 36, 18, 8) +
+      3 * 4 * 32 * 16 + block(3 * 4, 4 * 4, 8, 16) +
+      3 * 64 * 32 + 2 * block(3, 4, 2, 32);
+    expect(encoderCost(v, 32, 2, 5).totalMacs).toBe(handV);
+  });
+
+  it('heads over the 4 stage maps (no neck), by hand: D 4, W 2, 3 classes, 32 px → maps 8², 4², 2², 1²', () => {
+    const d = { embedDim: 4, width: 2, numClasses: 3, imgSize: 32, patchSize: 4, hierarchical: true };
+    const unetr = (64 * 4 + 16 * 8 + 4 * 16 + 1 * 32) * 2 + (4 + 16 + 64) * 9 * 2 * 2 + 64 * 2 * 3;
+    expect(decoderCost({ ...d, kind: 'unetr' })).toBe(unetr);
+    const uper =
+      (1 + 4 + 9 + 36) * 32 * 2 + //         psp 1×1 32 → 2
+      1 * 9 * (32 + 8) * 2 + //                bottleneck 3×3 on the 1×1 map
+      (64 * 4 + 16 * 8 + 4 * 16) * 2 + //      lateral_convs
+      (64 + 16 + 4) * 9 * 2 * 2 + //           fpn_convs
+      64 * 9 * 8 * 2 + 64 * 2 * 3; //         fpn_bottleneck, conv_seg
+    expect(decoderCost({ ...d, kind: 'uper' })).toBe(uper);
   });
 });
