@@ -113,7 +113,11 @@ export async function convertEncoder(
 function sized(given: ConvertOptions, spec2d: EncoderSpec, micro: boolean): InflateOptions {
   const { autoSize, ...options } = given;
   if (!autoSize) return options;
-  return { ...options, imgSize: suggestImgSize({ spec: spec2d, strategy: options.strategy, micro, plane: autoSize.plane }) };
+  const imgSize = suggestImgSize({ spec: spec2d, strategy: options.strategy, micro, plane: autoSize.plane });
+  if (!spec2d.swin) return { ...options, imgSize };
+  // Swin: the patch, then a 2×2 merging per later stage: the size must be a multiple of P·2^(stages−1) (32).
+  const unit = spec2d.patchSize * 2 ** (spec2d.swin.depths.length - 1);
+  return { ...options, imgSize: Math.max(unit, Math.round(imgSize / unit) * unit) };
 }
 
 /** Packs a state dict as float32 records for transfer. */

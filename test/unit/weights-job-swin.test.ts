@@ -50,4 +50,10 @@ describe('convertEncoder with Swin checkpoints', () => {
     expect(hub.requests.map((q) => q.path)).toEqual(expect.arrayContaining([`/${REPO}/resolve/main/model.safetensors`]));
     await expect(convertEncoder({ kind: 'hub', repo: REPO, baseUrl: hub.url }, opts, { family: 'videoswin' }, undefined)).rejects.toThrow(/the preset says videoswin, but the checkpoint is a Swin/);
   });
+
+  it('automatic size for a Swin is a multiple of 32 (patch 4, three mergings): slices of 100×90 → 96 px', async () => {
+    const r = await convertEncoder({ kind: 'files', files: [file('swin_timm.safetensors')] }, { ...opts, autoSize: { plane: [100, 90] } }, undefined, undefined);
+    expect(r.options.imgSize).toBe(96);
+    expect(r.spec.grid).toEqual([24, 24]);
+  });
 });
