@@ -527,6 +527,27 @@ def torchvision_swin3d(sd):
     return out
 
 
+def torchvision_swin(sd):
+    """torchvision 2D SwinTransformer names: features.0 = [Conv2d, Permute, LayerNorm], features.{2s+1} = stage s's
+    blocks, features.{2s+2} = the merging after it, mlp.0 / mlp.3, relative_position_index flattened [N*N]."""
+    out = {}
+    for k, v in to_end_of_stage(sd).items():
+        m = re.match(r'layers\.(\d+)\.blocks\.(\d+)\.(.*)$', k)
+        if m:
+            leaf = m.group(3).replace('mlp.fc1.', 'mlp.0.').replace('mlp.fc2.', 'mlp.3.')
+            out[f'features.{2 * int(m.group(1)) + 1}.{m.group(2)}.{leaf}'] = v
+            if leaf == 'attn.relative_position_bias_table':
+                out[f'features.{2 * int(m.group(1)) + 1}.{m.group(2)}.attn.relative_position_index'] = swin_rel_index([SW_WIN2, SW_WIN2]).flatten()
+            continue
+        m = re.match(r'layers\.(\d+)\.downsample\.(.*)$', k)
+        if m:
+            out[f'features.{2 * int(m.group(1)) + 2}.{m.group(2)}'] = v
+            continue
+        name = {'patch_embed.proj': 'features.0.0', 'patch_embed.norm': 'features.0.2'}.get(k.rsplit('.', 1)[0])
+        out[name + '.' + k.rsplit('.', 1)[1] if name else k] = v
+    return out
+
+
 def emit_swin(manifest):
     def save(name, test_sd, native=None, obj=None, config=None, note=''):
         write_safetensors(os.path.join(OUT, name + '.safetensors'), test_sd)
@@ -557,6 +578,8 @@ def emit_swin(manifest):
                   mlp_ratio=float(SW_MLP), qkv_bias=True, hidden_act='gelu', use_absolute_embeddings=False,
                   layer_norm_eps=1e-5)
     save('hf_swin', hf, native='hf_swin.pytorch_model.bin', obj=hf, config=hf_cfg, note='SwinForImageClassification')
+    tv2 = torchvision_swin(swin)
+    save('torchvision_swin', tv2, native='torchvision_swin.pth', obj=tv2, note='torchvision SwinTransformer (swin_t/s/b)')
 
     video = swin_canonical(True, 22)
     mm = {'backbone.' + k: v for k, v in with_buffers(to_end_of_stage({k: v for k, v in video.items() if not k.startswith('head.')}), True, False).items()}

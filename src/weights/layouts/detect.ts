@@ -4,7 +4,7 @@ import type { Family, StateDict } from '../types.ts';
 import type { Rule } from './rules.ts';
 import { HF_PREFIXES, HF_RULES, SENTINELS, TIMM_RULES, WRAPPERS } from './tables.ts';
 
-export type Layout = 'timm' | 'dino-original' | 'beit-original' | 'hf-vit' | 'hf-deit' | 'swin-original' | 'hf-swin' | 'videoswin-original' | 'torchvision-swin3d';
+export type Layout = 'timm' | 'dino-original' | 'beit-original' | 'hf-vit' | 'hf-deit' | 'swin-original' | 'hf-swin' | 'torchvision-swin' | 'videoswin-original' | 'torchvision-swin3d';
 
 /** Caller's knowledge: the preset's family, and the head count where shapes cannot tell it (e.g. micro models). */
 export interface LayoutHint {

@@ -83,5 +83,5 @@ export function fromCanonical(state: StateDict, target: ExportLayout): StateDict
 
 /** The layouts toCanonical recognises, for messages and docs. */
 export const LAYOUTS: readonly Layout[] = [
-  'timm', 'dino-original', 'beit-original', 'hf-vit', 'hf-deit', 'swin-original', 'hf-swin', 'videoswin-original', 'torchvision-swin3d',
+  'timm', 'dino-original', 'beit-original', 'hf-vit', 'hf-deit', 'swin-original', 'hf-swin', 'torchvision-swin', 'videoswin-original', 'torchvision-swin3d',
 ];

@@ -53,6 +53,17 @@ describe('Swin (2D) layouts → one canonical state', () => {
     });
   }
 
+  it('torchvision swin_t/s/b (.pth and .safetensors): features.0.{0,2} patch embedding, features.{2s+1} blocks, features.{2s+2} merging', async () => {
+    for (const load of [() => readNative('torchvision_swin.pth'), () => loadFixture('torchvision_swin')]) {
+      const c = toCanonical(await load(), 'swin_t.pth');
+      expect(c.spec).toEqual({ ...reference.spec, layout: 'torchvision-swin', grid: [56, 56] }); // NOTE: no config, no masks → 224 px
+      expectSameState(reference.state, c.state);
+      expect(c.report.renamed).toContainEqual(['features.0.2.bias', 'patch_embed.norm.bias']);
+      expect(c.report.renamed).toContainEqual(['features.3.1.mlp.0.weight', 'layers.1.blocks.1.mlp.fc1.weight']);
+      expect(c.report.renamed).toContainEqual(['features.6.reduction.weight', 'layers.3.downsample.reduction.weight']);
+    }
+  });
+
   it('the grid of the original release comes from its attn_mask buffers (16 windows of 2×2 at stage 0 → 8×8 tokens, 32 px)', () => {
     expect(toCanonical(loadFixture('swin_timm_legacy'), 'legacy').spec.grid).toEqual([8, 8]);
     const noMask = new Map([...loadFixture('swin_timm_legacy')].filter(([k]) => !k.endsWith('attn_mask')));

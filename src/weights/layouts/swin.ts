@@ -7,7 +7,7 @@ import type { EncoderSpec, Family, StateDict, SwinSpec } from '../types.ts';
 import { cfgNumber, type Config, type LayoutHint } from './detect.ts';
 import { concat0 } from './rules.ts';
 
-export type SwinLayout = 'timm' | 'swin-original' | 'hf-swin' | 'videoswin-original' | 'torchvision-swin3d';
+export type SwinLayout = 'timm' | 'swin-original' | 'hf-swin' | 'videoswin-original' | 'torchvision-swin3d' | 'torchvision-swin';
 
 /** Swin's LayerNorm epsilon (PyTorch's default, used by every Swin release and by Hugging Face's SwinConfig). */
 const SWIN_EPS = 1e-5;
@@ -74,6 +74,32 @@ const TORCHVISION_RULES: KeyRule[] = [
   { re: /^head\.(weight|bias)$/, act: () => ({ drop: HEAD }) },
 ];
 
+/**
+ * torchvision's 2D SwinTransformer (swin_t/s/b): features.0 = [Conv2d, Permute, LayerNorm], stage s's blocks at
+ * features.{2s+1}, the merging after stage s at features.{2s+2}.
+ */
+const TORCHVISION_2D_RULES: KeyRule[] = [
+  { re: new RegExp(`^features\\.0\\.0\\.${P}$`), act: (m) => ({ to: `patch_embed.proj.${m[1]}` }) },
+  { re: new RegExp(`^features\\.0\\.2\\.${P}$`), act: (m) => ({ to: `patch_embed.norm.${m[1]}` }) },
+  { re: new RegExp(`^norm\\.${P}$`), act: (m) => ({ to: m[0] }) },
+  {
+    re: /^features\.(\d+)\.(\d+)\.(.+)$/,
+    act: (m) => {
+      const k = Number(m[1]);
+      if (k % 2 !== 1) return { refuse: `features.${k} should be the patch embedding (0) or a patch merging (even index)` };
+      const leaf = m[3].replace(/^mlp\.0\./, 'mlp.fc1.').replace(/^mlp\.3\./, 'mlp.fc2.');
+      if (leaf === 'attn.relative_position_index') return { drop: BUFFER };
+      if (!new RegExp(`^${BLOCK_LEAF}$`).test(leaf)) return { refuse: `unknown block key ${m[0]}` };
+      return { to: `layers.${(k - 1) / 2}.blocks.${m[2]}.${leaf}` };
+    },
+  },
+  {
+    re: new RegExp(`^features\\.(\\d+)\\.(norm\\.${P}|reduction\\.weight)$`),
+    act: (m) => (Number(m[1]) % 2 === 0 && Number(m[1]) > 0 ? { to: `layers.${Number(m[1]) / 2}.downsample.${m[2]}` } : { refuse: `features.${m[1]} should be a stage of blocks` }),
+  },
+  { re: /^head\.(weight|bias)$/, act: () => ({ drop: HEAD }) },
+];
+
 const HF_LEAF: Record<string, string> = {
   layernorm_before: 'norm1',
   'attention.output.dense': 'attn.proj',
@@ -116,7 +142,8 @@ export interface SwinCanonical {
 }
 
 /**
- * A Swin / Video Swin checkpoint (timm, original release, Hugging Face, mmaction Video Swin, torchvision Swin3D) →
+ * A Swin / Video Swin checkpoint (timm, original release, Hugging Face, torchvision swin_t/s/b, mmaction Video Swin,
+ * torchvision Swin3D) →
  * canonical names, spec, and report. `name` appears in every error. Throws on unknown keys, on missing keys and on
  * any shape that differs from what the spec implies.
  */
@@ -157,6 +184,9 @@ export function swinToCanonical(input: StateDict, name: string, config: Config =
   if (hf) {
     layout = 'hf-swin';
     rules = HF_SWIN_RULES;
+  } else if (tensors.has('features.0.0.weight') && keys.some((k) => /^features\.\d+\.\d+\.attn\.qkv\./.test(k))) {
+    layout = 'torchvision-swin';
+    rules = TORCHVISION_2D_RULES;
   } else if (keys.some((k) => /^features\.\d+\.\d+\.attn\.qkv\./.test(k))) {
     layout = 'torchvision-swin3d';
     rules = TORCHVISION_RULES;
