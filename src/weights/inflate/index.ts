@@ -42,6 +42,13 @@ function checkOptions(spec: EncoderSpec, opts: InflateOptions): { T: number; gri
   if (!Number.isInteger(opts.imgSize) || opts.imgSize < P || opts.imgSize % P !== 0) {
     throw new Error(`inflate: imgSize must be a positive multiple of the patch size ${P}, found ${opts.imgSize}`);
   }
+  if (spec.swin) {
+    // Swin: the patch, then one 2×2 merging per later stage, so every stage's map stays whole.
+    const unit = P * 2 ** (spec.swin.depths.length - 1);
+    if (opts.imgSize % unit !== 0) {
+      throw new Error(`inflate: imgSize must be a multiple of ${unit} for a ${spec.family} encoder (patch ${P}, then ${spec.swin.depths.length - 1} 2×2 patch mergings), found ${opts.imgSize}`);
+    }
+  }
   return { T, grid: [opts.imgSize / P, opts.imgSize / P] };
 }
 

@@ -53,6 +53,10 @@ describe('Swin inflation', () => {
   });
 });
 
+it('a size that the mergings cannot halve three times is refused at inflation, with the unit', () => {
+  expect(() => inflate(swin.state, swin.spec, { strategy: 'center', T: 3, inChans: 1, imgSize: 48 })).toThrow(/imgSize must be a multiple of 32 for a swin encoder \(patch 4, then 3 2×2 patch mergings\), found 48/);
+});
+
 describe('Video Swin inflation', () => {
   const w = video.state.get('patch_embed.proj.weight')!; // [4, 3, 2, 4, 4]
   const grey = (o: number, tap: number, k: number): number => [0, 1, 2].reduce((s, c) => s + at(w, ((o * 3 + c) * 2 + tap) * 16 + k), 0);
