@@ -94,7 +94,7 @@ function attention(params: ParamMap, p: string, h: tf.Tensor3D, heads: number, r
 }
 
 /** softmax(q·kᵀ/√hd + rel)·v with every (batch, head) in one batched matMul; qkv [B·N, 3D] → [B·N, D]. */
-function attendBatched(qkv: tf.Tensor, B: number, N: number, heads: number, hd: number, rel: tf.Tensor3D | null): tf.Tensor {
+export function attendBatched(qkv: tf.Tensor, B: number, N: number, heads: number, hd: number, rel: tf.Tensor3D | null): tf.Tensor {
   const t = qkv.reshape([B, N, 3, heads, hd]).transpose([2, 0, 3, 1, 4]); // [3, B, heads, N, hd]
   const [q, k, v] = tf.split(t, 3, 0).map((x) => x.reshape([B * heads, N, hd]) as tf.Tensor3D);
   let scores = tf.matMul(q, k, false, true).mul(1 / Math.sqrt(hd)); // [B·heads, N, N]
@@ -109,7 +109,7 @@ function attendBatched(qkv: tf.Tensor, B: number, N: number, heads: number, hd: 
  * The same attention as plain 2-D products, one (batch, head) at a time: rows of qkv split by sample, columns by
  * (q|k|v, head); no transposes of activations (splitSmallProducts, ops.ts).
  */
-function attendPerHead(qkv: tf.Tensor, B: number, N: number, heads: number, hd: number, rel: tf.Tensor3D | null): tf.Tensor {
+export function attendPerHead(qkv: tf.Tensor, B: number, N: number, heads: number, hd: number, rel: tf.Tensor3D | null): tf.Tensor {
   const relHeads = rel ? tf.split(rel, heads, 0).map((r) => r.reshape([N, N])) : null;
   const samples = B > 1 ? tf.split(qkv, B, 0) : [qkv];
   const outs = samples.map((r) => {

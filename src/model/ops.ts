@@ -10,7 +10,7 @@ import { wasmMatMulFast } from '../train/wasm/matmul.ts';
  * dy and the saved tensors (the inputs, then `extra`).
  * NOTE: the backward may only use saved tensors: the forward runs in a tidy that disposes anything else it saw.
  */
-function customOp<T extends tf.Tensor>(inputs: tf.Tensor[], value: (...xs: tf.Tensor[]) => T, grads: (dy: T, saved: tf.Tensor[]) => tf.Tensor[], extra: tf.Tensor[] = []): T {
+export function customOp<T extends tf.Tensor>(inputs: tf.Tensor[], value: (...xs: tf.Tensor[]) => T, grads: (dy: T, saved: tf.Tensor[]) => tf.Tensor[], extra: tf.Tensor[] = []): T {
   const f = tf.customGrad<T>((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const save = args.pop() as tf.GradSaveFunc;
     const xs = args as tf.Tensor[];
@@ -27,7 +27,7 @@ function customOp<T extends tf.Tensor>(inputs: tf.Tensor[], value: (...xs: tf.Te
  * shared/PERF_NOTES.md); the hand-written kernel that replaces it (src/train/wasm/matmul.ts) packs its operands and
  * takes either layout at the same speed. Explicit transposes remain for wasm without that kernel (no wasm SIMD).
  */
-function product(a: tf.Tensor, b: tf.Tensor, tA: boolean, tB: boolean): tf.Tensor2D {
+export function product(a: tf.Tensor, b: tf.Tensor, tA: boolean, tB: boolean): tf.Tensor2D {
   if (tf.getBackend() === 'wasm' && !wasmMatMulFast()) {
     return tf.matMul((tA ? tf.transpose(a) : a) as tf.Tensor2D, (tB ? tf.transpose(b) : b) as tf.Tensor2D);
   }

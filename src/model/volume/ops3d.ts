@@ -1,0 +1,164 @@
+// 3D layers of the volume model as pure tensor functions on channels-last volumes x [B, D, H, W, C] with PyTorch-layout
+// weights: convolution 3×3×3 / 1×1×1 (nn.Conv3d, stride 1, padding k // 2), the 2×2×2 stride-2 transposed convolution
+// (nn.ConvTranspose3d(kernel 2, stride 2)), instance normalisation without affine parameters (nn.InstanceNorm3d's
+// defaults, which MONAI's 'instance' norm uses), LeakyReLU and the 3D patchify of the ViT's "perceptron" embedding.
+// Only kernels with gradients on every backend: no Conv3D*, Einsum or StridedSlice (src/model/guard.ts); every product
+// is a plain 2-D matMul forward and backward (the wasm backend's fast path, src/train/wasm/matmul.ts).
+import * as tf from '@tensorflow/tfjs';
+import { customOp, linear, matMul2d, product } from '../ops.ts';
+
+/** nn.InstanceNorm3d's and nn.LayerNorm's default eps (MONAI keeps both defaults). */
+export const NORM_EPS = 1e-5;
+/** MONAI's UnetResBlock activation: LeakyReLU with negative slope 0.01. */
+export const LEAKY_SLOPE = 0.01;
+
+function check5(x: tf.Tensor, what: string): void {
+  if (x.rank !== 5) throw new Error(`ops3d.${what}: input must be [B, D, H, W, C], found [${x.shape.join(', ')}]`);
+}
+
+/**
+ * Calls visit(patch, t) for the 27 shifted copies of a zero-padded map tp [B, D+2, H+2, W+2, ch] (t = 9a + 3b + c for
+ * the offset (a, b, c)), each patch [B·D·H·W, ch] made in its own tidy and freed after visit.
+ * NOTE: tfjs-backend-wasm 4.22's Slice copies row by row in JavaScript (rank ≤ 4; rank 5 goes through a generic
+ * per-element path: 0.73 s for one 32³×8 shift). So the map is sliced as [B, D+2, H+2, (W+2)·ch] (9 slices whose
+ * rows are whole padded W lines), then each of those as [B·D·H, (W+2)·ch] (3 slices whose rows are W·ch long).
+ */
+function forShifts(tp: tf.Tensor, D: number, H: number, W: number, ch: number, visit: (patch: tf.Tensor2D, t: number) => void): void {
+  const B = tp.shape[0];
+  const rowsOf = tp.reshape([B, D + 2, H + 2, (W + 2) * ch]);
+  for (let a = 0; a < 3; a++) {
+    for (let b = 0; b < 3; b++) {
+      const rows = tf.tidy(() => tf.slice(rowsOf, [0, a, b, 0], [B, D, H, (W + 2) * ch]).reshape([B * D * H, (W + 2) * ch]));
+      for (let c = 0; c < 3; c++) {
+        tf.tidy(() => visit(tf.slice(rows, [0, c * ch], [B * D * H, W * ch]).reshape([B * D * H * W, ch]), 9 * a + 3 * b + c));
+      }
+      rows.dispose();
+    }
+  }
+}
+
+/**
+ * 'same' 3×3×3 convolution as 27 shifted plain matMuls summed, with a gradient that keeps only the input (not the
+ * 27 shifted copies): y[p] = Σ_o xp[p + o] · W_o, o ∈ {0, 1, 2}³, xp = x zero-padded by 1;
+ * dx[q] = Σ_o dyp[q + 2 − o] · W_oᵀ (dyp = dy padded by 1), dW_o = xp[· + o]ᵀ · dy.
+ * wk is the weight as [27, in, out] (offsets d-major, then h, then w).
+ * NOTE: the shifted copies are made and freed one at a time in the forward and the backward: a 96³ map of 32
+ * channels is 113 MB, and 27 saved copies of it would not fit a browser tab.
+ */
+function conv3x3x3(x: tf.Tensor5D, wk: tf.Tensor3D): tf.Tensor5D {
+  const [B, D, H, W, cin] = x.shape;
+  const cout = wk.shape[2];
+  const N = B * D * H * W;
+  const pad: [number, number][] = [[0, 0], [1, 1], [1, 1], [1, 1], [0, 0]];
+  const tap = (w: tf.Tensor, t: number, rows: number, cols: number): tf.Tensor2D => tf.slice(w, [t, 0, 0], [1, rows, cols]).reshape([rows, cols]);
+  return customOp<tf.Tensor5D>(
+    [x, wk],
+    (xi, wi) => {
+      let acc: tf.Tensor | null = null;
+      const xp = tf.pad(xi, pad);
+      forShifts(xp, D, H, W, cin, (patch, t) => {
+        const next = acc ? acc.add(tf.matMul(patch, tap(wi, t, cin, cout))) : tf.matMul(patch, tap(wi, t, cin, cout));
+        if (acc) acc.dispose();
+        acc = tf.keep(next);
+      });
+      xp.dispose();
+      const sum = acc as unknown as tf.Tensor;
+      const y = sum.reshape([B, D, H, W, cout]) as tf.Tensor5D;
+      sum.dispose(); // kept across the per-shift tidies: not the enclosing tidy's to free
+      return y;
+    },
+    (dy, [xi, wi]) => {
+      const dy2 = dy.reshape([N, cout]);
+      const dyp = tf.pad(dy, pad);
+      let dx: tf.Tensor | null = null;
+      forShifts(dyp, D, H, W, cout, (patch, t) => {
+        const term = product(patch, tap(wi, 26 - t, cin, cout), false, true);
+        const next = dx ? dx.add(term) : term;
+        if (dx) dx.dispose();
+        dx = tf.keep(next);
+      });
+      dyp.dispose();
+      const dws: tf.Tensor[] = new Array(27);
+      const xp = tf.pad(xi, pad);
+      forShifts(xp, D, H, W, cin, (patch, t) => { dws[t] = tf.keep(product(patch, dy2, true, false)); });
+      xp.dispose();
+      const dw = tf.stack(dws);
+      tf.dispose(dws);
+      const sum = dx as unknown as tf.Tensor;
+      const dxs = sum.reshape([B, D, H, W, cin]);
+      sum.dispose();
+      return [dxs, dw];
+    },
+  );
+}
+
+/**
+ * nn.Conv3d(in, out, k, stride 1, padding k // 2) on channels-last x with a PyTorch weight [out, in, k, k, k], k 1 or 3,
+ * and an optional bias [out]. 1×1×1 is one matMul (ops.linear); 3×3×3 is conv3x3x3 above.
+ */
+export function conv3d(x: tf.Tensor5D, w: tf.Tensor, b: tf.Tensor | null): tf.Tensor5D {
+  check5(x, 'conv3d');
+  const [out, cin, k0, k1, k2] = w.shape;
+  if (w.rank !== 5 || x.shape[4] !== cin || k0 !== k1 || k1 !== k2 || (k0 !== 1 && k0 !== 3)) {
+    throw new Error(`ops3d.conv3d: input [${x.shape.join(', ')}] and weight [${w.shape.join(', ')}] (need [out, ${x.shape[4]}, k, k, k], k 1 or 3)`);
+  }
+  const y = k0 === 1
+    ? (linear(x, w.reshape([out, cin]), null) as tf.Tensor5D)
+    : conv3x3x3(x, w.transpose([2, 3, 4, 1, 0]).reshape([27, cin, out]) as tf.Tensor3D);
+  return b ? y.add(b) : y;
+}
+
+/**
+ * nn.ConvTranspose3d(in, out, kernel 2, stride 2, no padding) on channels-last x [B, d, h, w, in] with a PyTorch weight
+ * [in, out, 2, 2, 2] and optional bias: kernel = stride, so every input voxel emits its own 2×2×2 block and nothing
+ * overlaps — one matMul [B·d·h·w, in] × [in, 8·out] and an interleave to [B, 2d, 2h, 2w, out] (two transposes of
+ * rank ≤ 5). Its gradient is that of matMul2d, reshape and transpose: no Conv3DBackpropInputV2.
+ */
+export function convTranspose2x2x2(x: tf.Tensor5D, w: tf.Tensor, b: tf.Tensor | null): tf.Tensor5D {
+  check5(x, 'convTranspose2x2x2');
+  const [cin, out, ...k] = w.shape;
+  const [B, d, h, wd, c] = x.shape;
+  if (w.rank !== 5 || c !== cin || k.some((v) => v !== 2)) {
+    throw new Error(`ops3d.convTranspose2x2x2: input [${x.shape.join(', ')}] and weight [${w.shape.join(', ')}] (need [${c}, out, 2, 2, 2])`);
+  }
+  const km = w.transpose([0, 2, 3, 4, 1]).reshape([cin, 8 * out]); // columns (a, b, c, out)
+  const y = matMul2d(x.reshape([B * d * h * wd, c]), km) // rows (B, d, h, w)
+    .reshape([B * d, h * wd, 2, 4 * out])
+    .transpose([0, 2, 1, 3]) // [B·d, a, h·w, (b, c, out)] = [B·2d, h, w, b, (c, out)]
+    .reshape([B * 2 * d, h, wd, 2, 2 * out])
+    .transpose([0, 1, 3, 2, 4]) // [B·2d, h, b, w, (c, out)]
+    .reshape([B, 2 * d, 2 * h, 2 * wd, out]) as tf.Tensor5D;
+  return b ? y.add(b) : y;
+}
+
+/** nn.InstanceNorm3d(C) with its defaults (affine = False, eps 1e-5, biased variance): per sample and channel over D, H, W. */
+export function instanceNorm3d(x: tf.Tensor5D, eps = NORM_EPS): tf.Tensor5D {
+  check5(x, 'instanceNorm3d');
+  const [B, D, H, W, C] = x.shape;
+  const flat = x.reshape([B, D * H * W, C]);
+  const { mean, variance } = tf.moments(flat, 1, true);
+  return flat.sub(mean).mul(tf.rsqrt(variance.add(eps))).reshape([B, D, H, W, C]) as tf.Tensor5D;
+}
+
+/** LeakyReLU (MONAI's UnetResBlock: negative slope 0.01). */
+export const leakyRelu = (x: tf.Tensor5D, slope = LEAKY_SLOPE): tf.Tensor5D => tf.leakyRelu(x, slope);
+
+/**
+ * The "perceptron" patch embedding's rearrangement: x [B, D, H, W, C] → [B·(D/P)(H/P)(W/P), P³·C], tokens in
+ * (d, h, w) row-major order, each patch flattened as (p_d, p_h, p_w, c) with the channel fastest — MONAI's einops
+ * pattern "b c (h p1) (w p2) (d p3) -> b (h w d) (p1 p2 p3 c)" read on [B, C, D, H, W] (its h, w, d are our D, H, W).
+ * NOTE: not the order of a Conv3d kernel [hidden, C, P, P, P] (channel slowest): a 'conv' embedding's weight does not
+ * load here without permuting it. Two transposes of rank ≤ 5 (some backends cap transposes at rank 6).
+ */
+export function patchify3d(x: tf.Tensor5D, P: number): tf.Tensor2D {
+  check5(x, 'patchify3d');
+  const [B, D, H, W, C] = x.shape;
+  if (D % P || H % P || W % P) throw new Error(`ops3d.patchify3d: [${D}, ${H}, ${W}] is not a multiple of the patch ${P}`);
+  const [g0, g1, g2] = [D / P, H / P, W / P];
+  return x
+    .reshape([B * g0, P, g1, P, W * C])
+    .transpose([0, 2, 1, 3, 4]) // [B·g0·g1, p_d, p_h, (w, c)]
+    .reshape([B * g0 * g1, P * P, g2, P * C])
+    .transpose([0, 2, 1, 3]) // [B·g0·g1·g2, (p_d, p_h), (p_w, c)]
+    .reshape([B * g0 * g1 * g2, P * P * P * C]) as tf.Tensor2D;
+}
