@@ -62,9 +62,8 @@ export function ModelPanel() {
   const spec = enc?.spec;
   // Compute of the encoder in use, at its own input size, channels and window.
   const eo = enc?.options;
-  // NOTE: encoderCost counts a plain ViT; Swin stages are not counted there yet, so no compute line for them.
-  const overhead = spec && eo && !spec.swin ? inflationOverhead(spec, eo.imgSize, eo.inChans, eo.T) : undefined;
-  const cost = spec && eo && !spec.swin ? encoderCost(spec, eo.imgSize, eo.inChans, eo.T) : undefined;
+  const overhead = spec && eo ? inflationOverhead(spec, eo.imgSize, eo.inChans, eo.T) : undefined;
+  const cost = spec && eo ? encoderCost(spec, eo.imgSize, eo.inChans, eo.T) : undefined;
   // The Swin note follows the encoder in use, else the preset picked.
   const familyNow = spec?.family ?? PRESETS.find((p) => p.repo === preset)?.family;
   const swinFamily = familyNow === 'swin' || familyNow === 'videoswin' ? familyNow : undefined;

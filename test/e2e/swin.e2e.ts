@@ -23,6 +23,7 @@ describe('Swin in Chromium', () => {
     expect(await page.getByTestId('encoder-family').textContent()).toBe('Swin · timm');
     expect(await page.getByTestId('encoder-stages').textContent()).toBe('C 4–32 · stages 2-2-1-1 · heads 1-1-2-2 · window 2×2 · patch 4×4');
     expect(await page.getByTestId('encoder-kernel').textContent()).toBe('[4, 1, 3, 4, 4]');
+    expect(await page.getByTestId('encoder-compute').textContent()).toMatch(/MFLOPs \/ window/); // flops.ts counts the Swin stages
     expect(await page.getByTestId('swin-inflation-note').textContent()).toMatch(/^Swin: the 4×4 patch kernel is inflated as for ViT/);
     await page.getByTestId('cfg-steps').fill('4');
     await page.getByTestId('cfg-batch').fill('1');
