@@ -19,6 +19,16 @@ export function swinSpec(config: ModelConfig): SwinSpec {
   return s;
 }
 
+/**
+ * LayerNorm over the last axis of x of any rank, run on the [rows, C] view.
+ * NOTE: tfjs-backend-webgpu 4.22 fails to compile a rank-5 binary op broadcasting a 1-D operand ('cannot index type
+ * vec5' in its shared-memory path): every broadcasting op here runs on rank ≤ 4.
+ */
+function norm(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor {
+  const C = x.shape[x.rank - 1];
+  return layerNorm(x.reshape([-1, C]), w, b, eps).reshape(x.shape);
+}
+
 /** Stage widths C·2^s. */
 export const stageDims = (config: ModelConfig): number[] => swinSpec(config).depths.map((_, s) => config.encoder.embedDim * 2 ** s);
 
@@ -38,7 +48,7 @@ function embed(params: ParamMap, config: ModelConfig, x: tf.Tensor): tf.Tensor {
   const E = w.shape[0];
   const K = C * kd * P * P;
   if (w.size !== E * K) throw new Error(`swin: patch_embed.proj.weight [${w.shape.join(', ')}] does not fit [C, ${C}, ${kd}, ${P}, ${P}]`);
-  const padded = Dt * kd > T ? tf.pad(x, [[0, 0], [0, Dt * kd - T], [0, 0], [0, 0], [0, 0]]) : x;
+  const padded = padAxis(x, 1, Dt * kd - T);
   // Rank ≤ 6 transposes: (b, d') first, channels before the kernel's depth, then the patch axes inward.
   const patches = padded
     .reshape([B * Dt, kd, H * W, C])
@@ -51,19 +61,43 @@ function embed(params: ParamMap, config: ModelConfig, x: tf.Tensor): tf.Tensor {
   return normed.reshape([B, Dt, g, W / P, E]);
 }
 
+/**
+ * x viewed as [before, n, after] around `axis` (rank 3).
+ * NOTE: tfjs-backend-webgpu 4.22 gave wrong, run-to-run different gradients through rank-5 slices / concats (their
+ * backward: rank-5 pads); every slice, concat and pad here runs on this rank-3 view.
+ */
+function around(x: tf.Tensor, axis: number): { view: tf.Tensor3D; before: number; after: number } {
+  const before = x.shape.slice(0, axis).reduce((a, b) => a * b, 1);
+  const after = x.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+  return { view: x.reshape([before, x.shape[axis], after]) as tf.Tensor3D, before, after };
+}
+
+/** x[…, begin : begin + size, …] along `axis`. */
+function sliceAxis(x: tf.Tensor, axis: number, begin: number, size: number): tf.Tensor {
+  const { view, before, after } = around(x, axis);
+  const shape = [...x.shape];
+  shape[axis] = size;
+  return tf.slice(view, [0, begin, 0], [before, size, after]).reshape(shape);
+}
+
+/** x zero-padded at the end of `axis` by `extra`. */
+function padAxis(x: tf.Tensor, axis: number, extra: number): tf.Tensor {
+  if (extra === 0) return x;
+  const { view } = around(x, axis);
+  const shape = [...x.shape];
+  shape[axis] += extra;
+  return tf.pad(view, [[0, 0], [0, extra], [0, 0]]).reshape(shape);
+}
+
 /** Cyclic shift of x along `axis` by −s (torch.roll(x, −s)): concat(x[s:], x[:s]); `back` rolls by +s. */
 function roll(x: tf.Tensor, axis: number, s: number, back = false): tf.Tensor {
   if (s === 0) return x;
   const n = x.shape[axis];
   const cut = back ? n - s : s;
-  const begin = x.shape.map(() => 0);
-  const headSize = [...x.shape];
-  headSize[axis] = cut;
-  const tailBegin = [...begin];
-  tailBegin[axis] = cut;
-  const tailSize = [...x.shape];
-  tailSize[axis] = n - cut;
-  return tf.concat([tf.slice(x, tailBegin, tailSize), tf.slice(x, begin, headSize)], axis);
+  const { view, before, after } = around(x, axis);
+  const head = tf.slice(view, [0, 0, 0], [before, cut, after]);
+  const tail = tf.slice(view, [0, cut, 0], [before, n - cut, after]);
+  return tf.concat([tail, head], 1).reshape(x.shape);
 }
 
 /** [B, Dp, Hp, Wp, C] → windows [B·nW, N, C] (windows raster over (d, h, w), tokens raster within). */
@@ -102,7 +136,7 @@ function windowBias(table: tf.Tensor, win: readonly number[], full: readonly num
 function windowAttention(params: ParamMap, p: string, h: tf.Tensor, heads: number, geo: BlockGeometry, full: readonly number[]): tf.Tensor {
   const [B, D, H, W, C] = h.shape;
   const [Dp, Hp, Wp] = geo.padded;
-  let y = Dp > D || Hp > H || Wp > W ? tf.pad(h, [[0, 0], [0, Dp - D], [0, Hp - H], [0, Wp - W], [0, 0]]) : h;
+  let y = padAxis(padAxis(padAxis(h, 1, Dp - D), 2, Hp - H), 3, Wp - W);
   for (let a = 0; a < 3; a++) y = roll(y, a + 1, geo.shift[a]);
   const win = partition(y, geo.window); // [B·nW, N, C]
   const [BW, N] = win.shape;
@@ -114,7 +148,8 @@ function windowAttention(params: ParamMap, p: string, h: tf.Tensor, heads: numbe
   let scores: tf.Tensor = tf.matMul(q.mul(1 / Math.sqrt(hd)), k, false, true).reshape([BW, heads, N, N]);
   scores = scores.add(windowBias(need(params, `${p}attn.relative_position_bias_table`), geo.window, full));
   if (geo.shift.some((s) => s > 0)) {
-    scores = scores.reshape([B, nW, heads, N, N]).add(tf.tensor(shiftMask(geo), [nW, 1, N, N])).reshape([BW, heads, N, N]);
+    // Rank 4 (see norm): [B, nW, heads, N·N] + mask [nW, 1, N·N].
+    scores = scores.reshape([B, nW, heads, N * N]).add(tf.tensor(shiftMask(geo), [nW, 1, N * N])).reshape([BW, heads, N, N]);
   }
   const o = tf.matMul(tf.softmax(scores.reshape([BW * heads, N, N])) as tf.Tensor3D, v) // [B·nW·heads, N, hd]
     .reshape([BW, heads, N, hd])
@@ -123,7 +158,9 @@ function windowAttention(params: ParamMap, p: string, h: tf.Tensor, heads: numbe
   const out = linear(o, need(params, `${p}attn.proj.weight`), need(params, `${p}attn.proj.bias`)).reshape([BW, N, C]);
   let z = unpartition(out, B, geo.padded, geo.window);
   for (let a = 0; a < 3; a++) z = roll(z, a + 1, geo.shift[a], true);
-  return Dp > D || Hp > H || Wp > W ? tf.slice(z, [0, 0, 0, 0, 0], [B, D, H, W, C]) : z;
+  if (Dp > D) z = sliceAxis(z, 1, 0, D);
+  if (Hp > H) z = sliceAxis(z, 2, 0, H);
+  return Wp > W ? sliceAxis(z, 3, 0, W) : z;
 }
 
 /** One Swin block: x += W-MSA(LN1(x)) (shifted on odd blocks); x += MLP(LN2(x)). x [B, D, H, W, C]. */
@@ -133,10 +170,12 @@ function block(params: ParamMap, config: ModelConfig, s: number, b: number, x: t
   const eps = config.encoder.normEps;
   const [, D, H, W] = x.shape;
   const geo = blockGeometry([D, H, W], spec.window, b);
-  const h1 = layerNorm(x, need(params, `${p}norm1.weight`), need(params, `${p}norm1.bias`), eps);
+  const h1 = norm(x, need(params, `${p}norm1.weight`), need(params, `${p}norm1.bias`), eps);
   x = x.add(windowAttention(params, p, h1, spec.heads[s], geo, fullWindow(spec.window)));
-  const h2 = layerNorm(x, need(params, `${p}norm2.weight`), need(params, `${p}norm2.bias`), eps);
-  return x.add(linear(gelu(linear(h2, need(params, `${p}mlp.fc1.weight`), need(params, `${p}mlp.fc1.bias`))), need(params, `${p}mlp.fc2.weight`), need(params, `${p}mlp.fc2.bias`)));
+  const C = x.shape[x.rank - 1];
+  const h2 = layerNorm(x.reshape([-1, C]), need(params, `${p}norm2.weight`), need(params, `${p}norm2.bias`), eps); // 2-D (see norm)
+  const f = linear(gelu(linear(h2, need(params, `${p}mlp.fc1.weight`), need(params, `${p}mlp.fc1.bias`))), need(params, `${p}mlp.fc2.weight`), need(params, `${p}mlp.fc2.bias`));
+  return x.add(f.reshape(x.shape));
 }
 
 /**
@@ -151,7 +190,7 @@ function merge(params: ParamMap, config: ModelConfig, s: number, x: tf.Tensor): 
     .transpose([0, 1, 3, 4, 2, 5]) // [B·D, H/2, W/2, col, row, C]
     .reshape([B, D, H / 2, W / 2, 4 * C]);
   const p = `layers.${s}.downsample.`;
-  const n = layerNorm(cat, need(params, `${p}norm.weight`), need(params, `${p}norm.bias`), config.encoder.normEps);
+  const n = norm(cat, need(params, `${p}norm.weight`), need(params, `${p}norm.bias`), config.encoder.normEps);
   return linear(n, need(params, `${p}reduction.weight`), null);
 }
 
@@ -179,7 +218,7 @@ export function swinFeatureMaps(params: ParamMap, config: ModelConfig, x: tf.Ten
   const c = centreToken(swinSpec(config).patchDepth, config.T);
   return swinStages(params, config, x).map((t, s) => {
     const [B, Dt, H, W, C] = t.shape;
-    const mid = Dt > 1 ? tf.slice(t, [0, c, 0, 0, 0], [B, 1, H, W, C]) : t;
+    const mid = Dt > 1 ? sliceAxis(t, 1, c, 1) : t;
     return layerNorm(mid.reshape([B, H, W, C]), need(params, `stage_norms.${s}.weight`), need(params, `stage_norms.${s}.bias`), config.encoder.normEps) as tf.Tensor4D;
   });
 }
