@@ -3,6 +3,8 @@
 // (label, final Dice, evaluation means, ms per step) for the runs table.
 import { getState, setState, useStore, type AppState, type RunRecord } from './store.ts';
 import type { TrainConfig } from '../workers/train.protocol.ts';
+import { useModelChoice } from './volume.ts';
+import { volumeModelConfig } from '../train/volumeDefaults.ts';
 
 type RunEncoder = RunRecord['encoder'];
 type Run = AppState['run'];
@@ -18,8 +20,17 @@ const isEnded = (s: Run['state']): s is Ended => (ENDED as readonly string[]).in
  * continues (its steps are kept), else the converted encoder in use.
  */
 export function runEncoder(run: Run, encoder: AppState['encoder'], continued: RunEncoder | null): RunEncoder | null {
-  if (run.loaded) return { source: run.loaded.source, strategy: run.loaded.inflation.strategy, T: run.loaded.config.T, imgSize: run.loaded.config.imgSize };
+  if (run.loaded) {
+    const m = run.loaded;
+    // NOTE: a volume model (3D UNETR) records 'unetr3d' as its strategy and its crop's D and H as T and size.
+    return 'inflation' in m ? { source: m.source, strategy: m.inflation.strategy, T: m.config.T, imgSize: m.config.imgSize } : { source: m.source, strategy: 'unetr3d', T: m.config.crop[0], imgSize: m.config.crop[1] };
+  }
   if (run.steps.length > 0 && continued) return continued;
+  const choice = useModelChoice.getState();
+  if (choice.kind === 'unetr3d') {
+    const crop = volumeModelConfig(choice.preset, 1, 2).crop;
+    return { source: `UNETR 3D ${choice.preset} (scratch)`, strategy: 'unetr3d', T: crop[0], imgSize: crop[1] };
+  }
   if (!encoder) return null;
   return { source: encoder.source, strategy: encoder.options.strategy, T: encoder.options.T, imgSize: encoder.options.imgSize };
 }
@@ -29,7 +40,8 @@ export const lastStep = (r: Pick<RunRecord, 'steps'>): number => r.steps[r.steps
 
 /** A short default name: 'center T5 · 200 steps', with the state when the run did not finish. */
 export function runLabel(r: Pick<RunRecord, 'encoder' | 'steps' | 'state'>): string {
-  return `${r.encoder.strategy} T${r.encoder.T} · ${lastStep(r)} steps${r.state === 'done' ? '' : ` · ${r.state}`}`;
+  const model = r.encoder.strategy === 'unetr3d' ? `UNETR 3D ${r.encoder.T}³` : `${r.encoder.strategy} T${r.encoder.T}`;
+  return `${model} · ${lastStep(r)} steps${r.state === 'done' ? '' : ` · ${r.state}`}`;
 }
 
 export interface RunSummary {

@@ -12,6 +12,8 @@ import { APP_VERSION } from '../core/version.ts';
 import { recordRun } from './runs.ts';
 import { saveAutosave } from './autosave.ts';
 import { suggestDefaults } from '../train/defaults.ts';
+import { describeVolumeConfig, volumeTrainDefaults, type VolumePresetName } from '../train/volumeDefaults.ts';
+import { useModelChoice, type ModelChoice } from './volume.ts';
 import { MICRO_NAME } from '../weights/micro.ts';
 import type { EncoderSpec, InflationStrategy } from '../weights/types.ts';
 
@@ -175,8 +177,40 @@ function runLabels(s: AppState, numClasses: number, source: string): RunLabels {
   return { classNames: Array.from({ length: numClasses }, (_, v) => s.classTable.names[v] ?? defaultClassName(v)), source, appVersion: APP_VERSION };
 }
 
-/** Starts a run on the labelled cases with the current encoder. Returns a reason when it cannot start. */
+/**
+ * Chooses the model family of the next run; the volume model's training settings (src/train/volumeDefaults.ts:
+ * Dice + CE, AdamW lr 1e-4, weight decay 1e-5, no clipping) replace those of the window model except the ones the
+ * user edited, and the window model's come back from its encoder when it is chosen again.
+ */
+export function chooseModel(choice: Partial<ModelChoice>) {
+  useModelChoice.setState(choice);
+  const { kind, preset } = useModelChoice.getState();
+  const s = getState();
+  if (kind === 'unetr3d') {
+    const keep = new Set(s.trainDefaults.edited);
+    const patch = Object.fromEntries(Object.entries(volumeTrainDefaults(preset)).filter(([k]) => !keep.has(k as keyof TrainConfig)));
+    setState((st) => ({ trainConfig: { ...st.trainConfig, ...patch }, trainDefaults: { ...st.trainDefaults, why: `the volume model (${preset}): Dice + CE, AdamW lr 1e-4, weight decay 1e-5, as MONAI's BTCV recipe` } }));
+  } else if (s.encoder) {
+    applyEncoderDefaults(s.encoder);
+  }
+}
+
+/** Starts a run of the volume model (3D UNETR at the chosen preset, from scratch) on the labelled cases. */
+export function startVolumeTraining(preset: VolumePresetName = useModelChoice.getState().preset): string | null {
+  const s = getState();
+  const cases = labelledCases(s);
+  if (cases.length === 0) return 'Load at least one image with its label map.';
+  const bad = cases.find((c) => c.channels !== cases[0].channels);
+  if (bad) return `${bad.id} has ${bad.channels} channel(s) but ${cases[0].id} has ${cases[0].channels}: every case needs the same channels.`;
+  const numClasses = classCount(s);
+  setState((st) => ({ run: { state: 'starting', totalSteps: st.trainConfig.steps, steps: [], validations: [], notes: [] } }));
+  train().send({ type: 'start', from: { kind: 'volume', preset }, cases, numClasses, config: s.trainConfig, labels: runLabels(s, numClasses, `UNETR 3D ${preset} (scratch)`) });
+  return null;
+}
+
+/** Starts a run on the labelled cases with the current encoder (or the volume model when chosen). Returns a reason when it cannot start. */
 export function startTraining(): string | null {
+  if (useModelChoice.getState().kind === 'unetr3d') return startVolumeTraining();
   const s = getState();
   if (!s.encoder) return 'Load an encoder first (Encoder panel).';
   const cases = labelledCases(s);
@@ -276,7 +310,10 @@ export async function importCheckpoint(file: Blob, name: string): Promise<boolea
   try {
     const m = await loadCheckpointBytes(name, new Uint8Array(await file.arrayBuffer()));
     const names = m.classNames.slice(1).join(', ');
-    notify('info', `${name}: model loaded (step ${m.step}, ${m.config.encoder.family} D ${m.config.encoder.embedDim}×${m.config.encoder.depth}, ${m.inflation.strategy} T = ${m.config.T}, ${m.config.imgSize} px, classes: ${names}${m.hasOptimizer ? '; optimiser state included' : ''}).`, name);
+    const model = 'inflation' in m
+      ? `${m.config.encoder.family} D ${m.config.encoder.embedDim}×${m.config.encoder.depth}, ${m.inflation.strategy} T = ${m.config.T}, ${m.config.imgSize} px`
+      : describeVolumeConfig(m.config);
+    notify('info', `${name}: model loaded (step ${m.step}, ${model}, classes: ${names}${m.hasOptimizer ? '; optimiser state included' : ''}).`, name);
     return true;
   } catch {
     return false; // the worker's error event already told the user

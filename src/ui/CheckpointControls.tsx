@@ -5,6 +5,7 @@ import { useStore } from '../store/store.ts';
 import { continueTraining, exportCheckpoint, importCheckpoint, modelStep } from '../store/train.ts';
 import { notify } from '../store/actions.ts';
 import { downloadBytes } from './download.ts';
+import { describeVolumeConfig } from '../train/volumeDefaults.ts';
 
 const continueOrSay = () => void continueTraining().then((why) => why && notify('error', why));
 
@@ -21,8 +22,11 @@ export function CheckpointControls() {
     <div className="checkpoint-controls" data-testid="checkpoint-controls">
       {run.loaded && (
         <p className="loaded-model" data-testid="loaded-model">
-          Model from <b>{run.loaded.file}</b>: step {run.loaded.step}, {run.loaded.config.encoder.family} D {run.loaded.config.encoder.embedDim} × {run.loaded.config.encoder.depth},{' '}
-          {run.loaded.inflation.strategy} T = {run.loaded.config.T}, {run.loaded.config.imgSize} px, {run.loaded.config.decoder} head, {run.loaded.params.toLocaleString('en')} parameters
+          Model from <b>{run.loaded.file}</b>: step {run.loaded.step},{' '}
+          {'inflation' in run.loaded
+            ? <>{run.loaded.config.encoder.family} D {run.loaded.config.encoder.embedDim} × {run.loaded.config.encoder.depth},{' '}
+              {run.loaded.inflation.strategy} T = {run.loaded.config.T}, {run.loaded.config.imgSize} px, {run.loaded.config.decoder} head</>
+            : describeVolumeConfig(run.loaded.config)}, {run.loaded.params.toLocaleString('en')} parameters
           {run.loaded.hasOptimizer ? ', optimiser state' : ''}; classes {run.loaded.classNames.slice(1).join(', ')}.
         </p>
       )}

@@ -4,7 +4,9 @@
 import { useRef, useState } from 'react';
 import { useStore } from '../store/store.ts';
 import { cancelConversion, convertFromFiles, convertFromHub, convertMicro, exportEncoder, setModelOptions } from '../store/model.ts';
-import { setTrainConfig } from '../store/train.ts';
+import { chooseModel, setTrainConfig } from '../store/train.ts';
+import { useModelChoice } from '../store/volume.ts';
+import type { VolumePresetName } from '../train/volumeDefaults.ts';
 import { PRESETS } from '../weights/presets.ts';
 import { encoderCost, inflationOverhead } from '../weights/flops.ts';
 import type { InflationStrategy } from '../weights/types.ts';
@@ -45,6 +47,37 @@ function formatFlops(f: number): string {
   return f >= 1e9 ? `${(f / 1e9).toFixed(2)} GFLOPs` : `${(f / 1e6).toFixed(2)} MFLOPs`;
 }
 
+const VOLUME_PRESETS: Array<{ id: VolumePresetName; title: string }> = [
+  { id: 'browser', title: 'Browser: 64³ crops, ViT 384 × 8 (a step fits a laptop GPU)' },
+  { id: 'monai-btcv', title: 'MONAI BTCV recipe: 96³ crops, ViT-Base 768 × 12' },
+  { id: 'micro', title: 'Micro: 32³ crops, width 32 (quick try, tests)' },
+];
+
+/** Which model family the next run trains: the window model (the encoder below) or the volume-based 3D UNETR. */
+function ModelKindChoice({ disabled }: { disabled: boolean }) {
+  const choice = useModelChoice();
+  return (
+    <fieldset className="strategies model-kind" data-testid="model-kind">
+      <legend>Model</legend>
+      <label className="strategy">
+        <input type="radio" name="model-kind" value="window" checked={choice.kind === 'window'} disabled={disabled} onChange={() => chooseModel({ kind: 'window' })} data-testid="model-kind-window" />
+        <span><b>Window-based (inflated 2D ViT)</b><small>A pre-trained 2D encoder inflated to windows of T slices (the encoder below).</small></span>
+      </label>
+      <label className="strategy">
+        <input type="radio" name="model-kind" value="unetr3d" checked={choice.kind === 'unetr3d'} disabled={disabled} onChange={() => chooseModel({ kind: 'unetr3d' })} data-testid="model-kind-unetr3d" />
+        <span><b>Volume-based (3D UNETR, from scratch)</b><small>UNETR over 3D crops as in MONAI&apos;s BTCV recipe: trained from random weights, predicted by sliding window; no encoder needed.</small></span>
+      </label>
+      {choice.kind === 'unetr3d' && (
+        <label className="field"><span>Size</span>
+          <select value={choice.preset} disabled={disabled} onChange={(e) => chooseModel({ preset: e.target.value as VolumePresetName })} data-testid="volume-preset">
+            {VOLUME_PRESETS.map((p) => <option key={p.id} value={p.id}>{p.title}</option>)}
+          </select>
+        </label>
+      )}
+    </fieldset>
+  );
+}
+
 export function ModelPanel() {
   const opts = useStore((s) => s.modelOptions);
   const conv = useStore((s) => s.conversion);
@@ -70,6 +103,7 @@ export function ModelPanel() {
 
   return (
     <section className="panel model-panel" aria-label="Model">
+      <ModelKindChoice disabled={training} />
       <h2>Encoder</h2>
       {!enc && !busy && <p className="hint" data-testid="no-encoder">No encoder yet: pick a pre-trained one below, or drop a checkpoint (.safetensors, .pth, .bin) on the page.</p>}
       {busy && (

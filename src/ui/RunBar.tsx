@@ -9,6 +9,7 @@ import { convertMicro } from '../store/model.ts';
 import { notify } from '../store/actions.ts';
 import { CheckpointControls } from './CheckpointControls.tsx';
 import { downloadBytes } from './download.ts';
+import { useModelChoice } from '../store/volume.ts';
 
 /** 42 s, 3 min 05 s, 1 h 02 min. */
 function formatEta(s: number): string {
@@ -41,7 +42,8 @@ export function RunBar() {
   const rate = recent.length ? recent.length / (recent.reduce((a, s) => a + s.ms, 0) / 1000) : 0;
   const eta = last && rate > 0 ? (run.totalSteps - last.step) / rate : undefined;
   const val = run.validations[run.validations.length - 1];
-  const noEncoder = useStore((s) => !s.encoder && s.conversion.status !== 'converting' && !s.run.loaded);
+  const volume = useModelChoice((c) => c.kind === 'unetr3d');
+  const noEncoder = useStore((s) => !s.encoder && s.conversion.status !== 'converting' && !s.run.loaded) && !volume;
   const start = () => { const why = startTraining(); if (why) notify('error', why); };
   const toggle = () => (run.state === 'running' ? pauseTraining() : run.state === 'paused' ? resumeTraining() : !active ? start() : undefined);
   const toggleRef = useRef(toggle);

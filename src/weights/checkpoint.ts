@@ -4,6 +4,7 @@
 // Pure: typed arrays and JSON only. Metadata values are JSON strings (safetensors allows only string values).
 import type { HostTensor } from '../core/types.ts';
 import type { ModelConfig } from '../model/config.ts';
+import type { ModelKind, VolumeModelConfig } from '../model/volume/config.ts';
 import type { TrainConfig } from '../workers/train.protocol.ts';
 import { parseSafetensorsHeader, readSafetensors, writeSafetensors } from './formats/safetensors.ts';
 import { CheckpointError } from './formats/errors.ts';
@@ -49,11 +50,35 @@ export interface ModelCheckpoint {
   optim: OptimRecord | null;
 }
 
-const OPTIM = 'optim.';
-const JSON_KEYS = ['config', 'inflation', 'train', 'step', 'class_names', 'intensity', 'orientation', 'history'] as const;
+/**
+ * A volume-based model's metadata (issue 16, `config.model = 'unetr3d'`): the same record without `inflation` (the
+ * model is trained from scratch on 3D crops, no 2D encoder is inflated). `orientation.axis` is 2: the crops' D axis.
+ */
+export type VolumeCheckpointMeta = Omit<CheckpointMeta, 'config' | 'inflation'> & { config: VolumeModelConfig };
 
-/** Writes a checkpoint. Tensor order: weights as given, then optimiser state. */
-export function encodeModelCheckpoint(ckpt: ModelCheckpoint): Uint8Array {
+/** A volume-based model's checkpoint: weights under MONAI's UNETR state-dict names (models/CHECKPOINT_FORMAT.md). */
+export interface VolumeCheckpoint {
+  meta: VolumeCheckpointMeta;
+  weights: StateDict;
+  optim: OptimRecord | null;
+}
+
+/** Either kind of model checkpoint. */
+export type AnyCheckpoint = ModelCheckpoint | VolumeCheckpoint;
+export type AnyCheckpointMeta = CheckpointMeta | VolumeCheckpointMeta;
+
+/** Which model family a checkpoint's config describes; older checkpoints have no `config.model`: 'window'. */
+export const modelKindOf = (config: { model?: ModelKind } | ModelConfig | VolumeModelConfig): ModelKind =>
+  (config as { model?: ModelKind }).model === 'unetr3d' ? 'unetr3d' : 'window';
+
+export const isVolumeMeta = (meta: AnyCheckpointMeta): meta is VolumeCheckpointMeta => modelKindOf(meta.config) === 'unetr3d';
+export const isVolumeCheckpoint = (ckpt: AnyCheckpoint): ckpt is VolumeCheckpoint => isVolumeMeta(ckpt.meta);
+
+const OPTIM = 'optim.';
+const JSON_KEYS = ['config', 'train', 'step', 'class_names', 'intensity', 'orientation', 'history'] as const;
+
+/** Writes a checkpoint (window or volume model). Tensor order: weights as given, then optimiser state. */
+export function encodeModelCheckpoint(ckpt: AnyCheckpoint): Uint8Array {
   const { meta } = ckpt;
   const entries: Array<[string, HostTensor]> = [...ckpt.weights];
   if (entries.some(([k]) => k.startsWith(OPTIM))) throw new Error(`checkpoint: weight names may not start with '${OPTIM}'`);
@@ -61,7 +86,7 @@ export function encodeModelCheckpoint(ckpt: ModelCheckpoint): Uint8Array {
   return writeSafetensors(entries, {
     format: MODEL_FORMAT,
     config: JSON.stringify(meta.config),
-    inflation: JSON.stringify(meta.inflation),
+    ...('inflation' in meta ? { inflation: JSON.stringify(meta.inflation) } : {}),
     source: meta.source,
     train: JSON.stringify(meta.train),
     step: JSON.stringify(meta.step),
@@ -94,8 +119,18 @@ export async function isModelCheckpointFile(file: Blob): Promise<boolean> {
   }
 }
 
-/** Reads a checkpoint (tensors are views of `source` when it is an aligned Uint8Array); problems name the file. */
-export async function decodeModelCheckpoint(source: Blob | Uint8Array, file: string): Promise<ModelCheckpoint> {
+/**
+ * Reads a window-based model checkpoint; a volume-based one (config.model 'unetr3d') is refused naming the file, for
+ * the readers that only know the window model (export-torch, the PyTorch twin's tests). `what` completes the message.
+ */
+export async function decodeModelCheckpoint(source: Blob | Uint8Array, file: string, what = 'this reader takes window-based models only'): Promise<ModelCheckpoint> {
+  const ckpt = await decodeAnyCheckpoint(source, file);
+  if (isVolumeCheckpoint(ckpt)) throw new CheckpointError(file, `a volume-based model (3D UNETR, preset ${ckpt.meta.config.preset}): ${what}`);
+  return ckpt;
+}
+
+/** Reads a model checkpoint of either kind (tensors are views of `source` when it is an aligned Uint8Array); problems name the file. */
+export async function decodeAnyCheckpoint(source: Blob | Uint8Array, file: string): Promise<AnyCheckpoint> {
   const st = await readSafetensors(source, file);
   const md = st.metadata ?? {};
   if (!isModelCheckpoint(md)) {
@@ -110,9 +145,16 @@ export async function decodeModelCheckpoint(source: Blob | Uint8Array, file: str
       throw new CheckpointError(file, `checkpoint metadata '${k}' is not valid JSON (${err instanceof Error ? err.message : String(err)})`, { cause: err });
     }
   }
-  const meta: CheckpointMeta = {
-    config: parsed.config as ModelConfig,
-    inflation: parsed.inflation as InflateOptions,
+  const volume = modelKindOf((parsed.config ?? {}) as ModelConfig) === 'unetr3d';
+  if (!volume) {
+    if (md.inflation === undefined) throw new CheckpointError(file, `checkpoint metadata lacks 'inflation'`);
+    try {
+      parsed.inflation = JSON.parse(md.inflation);
+    } catch (err) {
+      throw new CheckpointError(file, `checkpoint metadata 'inflation' is not valid JSON (${err instanceof Error ? err.message : String(err)})`, { cause: err });
+    }
+  }
+  const common = {
     source: md.source ?? file,
     train: upgradeTrainConfig(parsed.train as TrainConfig),
     step: parsed.step as number,
@@ -123,8 +165,20 @@ export async function decodeModelCheckpoint(source: Blob | Uint8Array, file: str
     appVersion: md.app_version ?? 'unknown',
     created: md.created ?? '',
   };
-  if (!Number.isInteger(meta.step) || meta.step < 0) throw new CheckpointError(file, `checkpoint step is ${String(meta.step)}, expected an integer ≥ 0`);
-  if (!meta.config?.encoder || !Number.isInteger(meta.config.numClasses)) throw new CheckpointError(file, `checkpoint config lacks the encoder or the class count`);
+  if (!Number.isInteger(common.step) || common.step < 0) throw new CheckpointError(file, `checkpoint step is ${String(common.step)}, expected an integer ≥ 0`);
+  let meta: AnyCheckpointMeta;
+  if (volume) {
+    const config = parsed.config as VolumeModelConfig;
+    // NOTE: the fields a reader needs; the model checks the rest (src/model/volume/presets.ts validateVolumeConfig) when it is built.
+    const int = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
+    if (!(Array.isArray(config.crop) && config.crop.length === 3 && config.crop.every(int)) || !int(config.inChans) || !int(config.numClasses)) {
+      throw new CheckpointError(file, `checkpoint config of the 3D UNETR lacks its crop [D, H, W], input channels or class count`);
+    }
+    meta = { config, ...common };
+  } else {
+    meta = { config: parsed.config as ModelConfig, inflation: parsed.inflation as InflateOptions, ...common };
+    if (!meta.config?.encoder || !Number.isInteger(meta.config.numClasses)) throw new CheckpointError(file, `checkpoint config lacks the encoder or the class count`);
+  }
   const weights: StateDict = new Map();
   const optimTensors: Record<string, HostTensor> = {};
   for (const [name, t] of st.tensors) {
@@ -134,7 +188,8 @@ export async function decodeModelCheckpoint(source: Blob | Uint8Array, file: str
   }
   const hasOptim = Object.keys(optimTensors).length > 0;
   if (hasOptim && md.optim_step === undefined) throw new CheckpointError(file, `optimiser tensors without 'optim_step' in the metadata`);
-  return { meta, weights, optim: hasOptim ? { step: JSON.parse(md.optim_step) as number, tensors: optimTensors } : null };
+  const optim = hasOptim ? { step: JSON.parse(md.optim_step) as number, tensors: optimTensors } : null;
+  return isVolumeMeta(meta) ? { meta, weights, optim } : { meta, weights, optim };
 }
 
 /** JSON writes NaN (a Dice with no voxels of the class anywhere) as null: read it back as NaN. */
@@ -149,8 +204,12 @@ function historyFrom(h: unknown, file: string): CheckpointMeta['history'] {
   };
 }
 
-/** A file name for a checkpoint: `<source>_<strategy>_T<T>_step<N>.safetensors`. */
-export function checkpointName(meta: Pick<CheckpointMeta, 'source' | 'inflation' | 'step'>): string {
+/**
+ * A file name for a checkpoint: `<source>_<strategy>_T<T>_step<N>.safetensors`; a volume model's
+ * `unetr3d_<preset>_<D>x<H>x<W>_step<N>.safetensors`.
+ */
+export function checkpointName(meta: Pick<CheckpointMeta, 'source' | 'inflation' | 'step'> | Pick<VolumeCheckpointMeta, 'config' | 'step'>): string {
+  if (!('inflation' in meta)) return `unetr3d_${meta.config.preset}_${meta.config.crop.join('x')}_step${meta.step}.safetensors`;
   const base = meta.source.split(' + ')[0].split('/').pop()!.replace(/\.(safetensors|pth|pt|bin)$/i, '').replace(/[^\w.-]+/g, '_') || 'model';
   return `${base}_${meta.inflation.strategy}_T${meta.inflation.T}_step${meta.step}.safetensors`;
 }

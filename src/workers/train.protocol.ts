@@ -2,7 +2,8 @@
 // load and export a checkpoint / self-check, and the events a run produces (backend, steps, validation, slice
 // previews, state, evaluation, checkpoint).
 import type { BackendInfo, BackendName } from '../train/backend.ts';
-import type { CheckpointMeta } from '../weights/checkpoint.ts';
+import type { AnyCheckpointMeta } from '../weights/checkpoint.ts';
+import type { VolumePresetName } from '../train/volumeDefaults.ts';
 import type { SelfCheckResult } from '../train/selfcheck.ts';
 import type { EncoderSpec, InflateOptions } from '../weights/types.ts';
 import type { TensorRecord } from './weights.protocol.ts';
@@ -63,9 +64,13 @@ export interface RunLabels {
   appVersion: string;
 }
 
-/** The model a run starts from: a converted encoder (fresh decoder), or the worker's current model (continue). */
+/**
+ * The model a run starts from: a converted encoder (fresh decoder), the volume-based model of a preset from scratch
+ * (3D UNETR, issue 16: channels and classes from the data), or the worker's current model (continue).
+ */
 export type RunStart =
   | { kind: 'encoder'; encoder: EncoderData }
+  | { kind: 'volume'; preset: VolumePresetName }
   | { kind: 'continue' };
 
 /** A case's volumes as the worker needs them (canonical grid). */
@@ -111,7 +116,7 @@ export type TrainRequest =
 export type RunState = 'starting' | 'running' | 'paused' | 'stopped' | 'done' | 'failed' | 'loaded';
 
 /** A checkpoint's description without its tensors (what the page shows after a load or an export). */
-export type CheckpointSummary = CheckpointMeta & { file: string; hasOptimizer: boolean; params: number };
+export type CheckpointSummary = AnyCheckpointMeta & { file: string; hasOptimizer: boolean; params: number };
 
 export type TrainEvent =
   | { type: 'backend'; info: BackendInfo }

@@ -1,17 +1,18 @@
 // Training worker: a thin switch over TrainRequest; the run lives in src/train/run.ts, evaluation in
 // src/train/evaluate.ts, the checkpoint format in src/weights/checkpoint.ts, the self-check in src/train/selfcheck.ts.
 import { chooseBackend } from '../train/backend.ts';
-import { TrainingRun, caseVolume, imageVolume, summarize, type ModelSource } from '../train/run.ts';
-import { evaluateVolume } from '../train/evaluate.ts';
+import { imageVolume } from '../train/run.ts';
+import { evaluateCaseWith, makeRun, summarizeAny, type AnyRun, type AnySource } from '../train/anyRun.ts';
+import { volumeModelConfig } from '../train/volumeDefaults.ts';
 import { selfCheck } from '../train/selfcheck.ts';
-import { checkpointName, decodeModelCheckpoint, encodeModelCheckpoint } from '../weights/checkpoint.ts';
+import { checkpointName, decodeAnyCheckpoint, encodeModelCheckpoint } from '../weights/checkpoint.ts';
 import type { RunState, TrainEvent, TrainRequest } from './train.protocol.ts';
 import type { Volume } from '../nifti/types.ts';
 import { inOrder } from './inOrder.ts';
 
 const post = (e: TrainEvent, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(e, transfer);
 /** The worker's current model: the run being trained, the last one, or one loaded from a checkpoint. */
-let run: TrainingRun | null = null;
+let run: AnyRun | null = null;
 let runState: RunState | 'idle' = 'idle';
 /** Case images by id, for live slice predictions: the current run's, and those sent with a request since it started. */
 const images = new Map<string, Volume>();
@@ -30,11 +31,14 @@ async function handle(msg: TrainRequest): Promise<void> {
       case 'start': {
         if (busy()) throw new Error('a run is already in progress; stop it first');
         post({ type: 'backend', info: await chooseBackend(msg.config.backend, { fallback: true }) });
-        let source: ModelSource;
+        let source: AnySource;
         if (msg.from.kind === 'encoder') source = { kind: 'encoder', encoder: msg.from.encoder };
-        else if (run) source = { kind: 'model', checkpoint: await run.checkpoint(true) };
+        else if (msg.from.kind === 'volume') {
+          if (msg.cases.length === 0) throw new Error('no labelled case to train the volume model on');
+          source = { kind: 'volume', config: volumeModelConfig(msg.from.preset, msg.cases[0].channels, msg.numClasses) };
+        } else if (run) source = { kind: 'model', checkpoint: await run.checkpoint(true) };
         else throw new Error('there is no model to continue: train one or load a checkpoint');
-        const next = new TrainingRun(source, msg.cases, msg.numClasses, msg.config, msg.labels, emit);
+        const next = makeRun(source, msg.cases, msg.numClasses, msg.config, msg.labels, emit);
         // NOTE: only this run's cases are kept: a case removed from the page (a 157 MB CT, say) is not held for ever.
         images.clear();
         for (const c of msg.cases) images.set(c.id, imageVolume(c));
@@ -52,7 +56,7 @@ async function handle(msg: TrainRequest): Promise<void> {
         if (busy()) throw new Error('stop or finish the run before evaluating');
         const results = [];
         for (const c of msg.cases) {
-          const r = await evaluateVolume(run.params, run.config, caseVolume(c, 'image'), caseVolume(c, 'label'), run.axis, run.evalBatch);
+          const r = await evaluateCaseWith(run, c);
           const m = r.metrics!;
           results.push({ caseId: c.id, dice: m.dice, meanDice: m.meanDice, hd95: m.hd95, meanHd95: m.meanHd95, prediction: r.prediction });
         }
@@ -61,15 +65,15 @@ async function handle(msg: TrainRequest): Promise<void> {
       }
       case 'load': {
         if (busy()) throw new Error(`${msg.file}: stop the run before loading a checkpoint`);
-        const ckpt = await decodeModelCheckpoint(msg.bytes, msg.file);
+        const ckpt = await decodeAnyCheckpoint(msg.bytes, msg.file);
         // NOTE: the page's choice, not the checkpoint's: a backend forced where it was trained may not exist here.
         if (!run) post({ type: 'backend', info: await chooseBackend(msg.backend, { fallback: true }) });
-        const next = new TrainingRun({ kind: 'model', checkpoint: ckpt }, [], ckpt.meta.config.numClasses, ckpt.meta.train,
+        const next = makeRun({ kind: 'model', checkpoint: ckpt }, [], ckpt.meta.config.numClasses, ckpt.meta.train,
           { classNames: ckpt.meta.classNames, source: ckpt.meta.source, appVersion: ckpt.meta.appVersion }, emit);
         run?.dispose();
         run = next;
         runState = 'loaded';
-        post({ type: 'loaded', summary: summarize(ckpt, msg.file) });
+        post({ type: 'loaded', summary: summarizeAny(ckpt, msg.file) });
         break;
       }
       case 'export': {
@@ -78,7 +82,7 @@ async function handle(msg: TrainRequest): Promise<void> {
         const ckpt = await run.checkpoint(msg.optimizer);
         const bytes = encodeModelCheckpoint(ckpt);
         const name = checkpointName(ckpt.meta);
-        post({ type: 'checkpoint', reason: 'export', name, bytes, summary: summarize(ckpt, name) }, [bytes.buffer as ArrayBuffer]);
+        post({ type: 'checkpoint', reason: 'export', name, bytes, summary: summarizeAny(ckpt, name) }, [bytes.buffer as ArrayBuffer]);
         break;
       }
       case 'predictSlice': {
