@@ -13,7 +13,7 @@ import { UsageError, type Args, type FlagSpec } from './args.ts';
 import { encoderSource, fetchUrlSource, installHubCache, presetList, type EncoderChoice } from './encoder.ts';
 import { formatDuration, type Out } from './progress.ts';
 import { DataError } from './dataset.ts';
-import { decodeModelCheckpoint, type ModelCheckpoint } from '../weights/checkpoint.ts';
+import { decodeAnyCheckpoint, isVolumeCheckpoint, type AnyCheckpoint, type ModelCheckpoint } from '../weights/checkpoint.ts';
 
 export interface Io {
   /** Results (paths written, help). */
@@ -139,14 +139,22 @@ export async function loadEncoder(a: Args, choice: EncoderChoice, options: Conve
 /**
  * Reads the model checkpoint a flag names (--model, --resume): a missing or unreadable file is a usage error, a file
  * that is no InflateSeg checkpoint a data error, both naming the flag. Returns the file's bytes too (to copy it).
+ * A volume-based (3D UNETR) checkpoint is refused with `windowOnly` as the reason; readAnyModelFlag takes both kinds.
  */
-export async function readModelFlag(flag: string, file: string): Promise<{ checkpoint: ModelCheckpoint; bytes: Uint8Array }> {
+export async function readModelFlag(flag: string, file: string, windowOnly = 'this command takes window-based models only'): Promise<{ checkpoint: ModelCheckpoint; bytes: Uint8Array }> {
+  const { checkpoint, bytes } = await readAnyModelFlag(flag, file);
+  if (isVolumeCheckpoint(checkpoint)) throw new DataError(`--${flag} ${file}: a volume-based model (3D UNETR, preset ${checkpoint.meta.config.preset}): ${windowOnly}`);
+  return { checkpoint, bytes };
+}
+
+/** readModelFlag for commands that take either model kind (eval, train --resume). */
+export async function readAnyModelFlag(flag: string, file: string): Promise<{ checkpoint: AnyCheckpoint; bytes: Uint8Array }> {
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(await readFile(file));
   } catch (err) {
     throw new UsageError(`--${flag} ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String(err)}`);
   }
-  const checkpoint = await decodeModelCheckpoint(bytes, file).catch((err: unknown) => { throw new DataError(`--${flag} ${err instanceof Error ? err.message : String(err)}`); });
+  const checkpoint = await decodeAnyCheckpoint(bytes, file).catch((err: unknown) => { throw new DataError(`--${flag} ${err instanceof Error ? err.message : String(err)}`); });
   return { checkpoint, bytes };
 }

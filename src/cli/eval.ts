@@ -3,7 +3,8 @@
 // labels 3D Dice and HD95 per class in metrics.json / metrics.csv.
 import path from 'node:path';
 import { helpText, parseArgs, UsageError, type CommandSpec } from './args.ts';
-import { BACKEND_FLAG, checkInterrupted, FORCE_FLAG, OUT_FLAG, readModelFlag, useZlib, VERSION, type Io } from './common.ts';
+import { BACKEND_FLAG, checkInterrupted, FORCE_FLAG, OUT_FLAG, readAnyModelFlag, useZlib, VERSION, type Io } from './common.ts';
+import { describeVolumeConfig } from '../train/volumeDefaults.ts';
 import { DataError, loadDataset, pairInputs, type LoadedCase } from './dataset.ts';
 import { collectInputs } from './inputs.ts';
 import { evaluationCsv, existing, toJson, writeAtomic, type CaseResult } from './output.ts';
@@ -53,7 +54,7 @@ export async function evaluate(argv: readonly string[], io: Io): Promise<number>
   if (!modelFile) throw new UsageError('--model FILE is required (a model checkpoint .safetensors)');
   if (a.positional.length === 0) throw new UsageError('no data: give image files (and their labels to score), quoted globs, or a folder');
   const files = collectInputs(a.positional, 'data');
-  const { checkpoint: ckpt } = await readModelFlag('model', modelFile);
+  const { checkpoint: ckpt } = await readAnyModelFlag('model', modelFile);
   const { config } = ckpt.meta;
 
   // --- read and check the data --------------------------------------------------------------------------------
@@ -75,16 +76,18 @@ export async function evaluate(argv: readonly string[], io: Io): Promise<number>
 
   // --- backend and model (as the training worker loads a checkpoint) ------------------------------------------
   const { startBackend, describeBackend } = await import('./backend.ts');
-  const { TrainingRun, caseVolume } = await import('../train/run.ts');
-  const { evaluateVolume } = await import('../train/evaluate.ts');
+  const { makeRun, evaluateCaseWith } = await import('../train/anyRun.ts');
   const info = await startBackend(a.str('backend') as CliBackend | undefined);
   log(`backend: ${describeBackend(info)}`);
   for (const f of info.fallbacks) log(`  skipped ${f}`);
   const { meta } = ckpt;
-  const run = new TrainingRun({ kind: 'model', checkpoint: ckpt }, [], config.numClasses, meta.train,
+  const run = makeRun({ kind: 'model', checkpoint: ckpt }, [], config.numClasses, meta.train,
     { classNames: meta.classNames, source: meta.source, appVersion: meta.appVersion }, () => {});
   const batch = a.num('batch', meta.train.batch);
-  log(`model: ${modelFile} (step ${meta.step}, ${config.encoder.family} D ${config.encoder.embedDim} × ${config.encoder.depth}, ${meta.inflation.strategy} T = ${config.T}, ${config.imgSize} px, ${config.numClasses} classes, axis ${run.axis})`);
+  const model = 'inflation' in meta
+    ? `${meta.config.encoder.family} D ${meta.config.encoder.embedDim} × ${meta.config.encoder.depth}, ${meta.inflation.strategy} T = ${meta.config.T}, ${meta.config.imgSize} px, ${config.numClasses} classes, axis ${run.axis}`
+    : `${describeVolumeConfig(meta.config)}, sliding window with overlap 0.25`;
+  log(`model: ${modelFile} (step ${meta.step}, ${model})`);
 
   // --- predict, write, score ----------------------------------------------------------------------------------
   io.onInterrupt(() => log('Ctrl-C: stopping after this case (Ctrl-C again quits at once)'));
@@ -96,7 +99,7 @@ export async function evaluate(argv: readonly string[], io: Io): Promise<number>
       const v = c.image.volume;
       // NOTE: the same CaseData → Volume path as the training worker's 'evaluate'; `label` is unused for the image.
       const data: CaseData = { id: c.id, split: c.split, dims: v.dims, channels: v.channels, spacing: v.spacing, affine: v.affine, image: v.data, label: c.label?.volume.data ?? new Uint8Array(0) };
-      const r = await evaluateVolume(run.params, run.config, caseVolume(data, 'image'), c.label ? caseVolume(data, 'label') : null, run.axis, batch);
+      const r = await evaluateCaseWith(run, data, c.label !== undefined && c.label !== null, batch);
       const stored = fromCanonical({ dims: v.dims, data: r.prediction, affine: v.affine, name: `${c.id} prediction` }, c.image.source);
       const nifti = await writeNifti({ dims: stored.dims, channels: 1, data: stored.data, affine: stored.affine, description: 'InflateSeg prediction' });
       const file = writeAtomic(outDir, names.get(c.id)!, nifti);

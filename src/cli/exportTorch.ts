@@ -10,6 +10,7 @@ import { DataError, pairInputs } from './dataset.ts';
 import { collectInputs } from './inputs.ts';
 import { existing, toJson, writeAtomic } from './output.ts';
 import { casesFromPairing } from '../data/cases.ts';
+import { isHierarchical } from '../weights/types.ts';
 
 /** The Python package shipped in the folder (python/inflateseg_torch beside src/). */
 const PACKAGE_DIR = fileURLToPath(new URL('../../python/inflateseg_torch/', import.meta.url));
@@ -50,8 +51,13 @@ export async function exportTorch(argv: readonly string[], io: Io): Promise<numb
   if (a.positional.length === 0) throw new UsageError('no data: give image and label files, quoted globs, or a folder');
   const already = existing(outDir, RESULTS);
   if (already.length && !a.bool('force')) throw new UsageError(`--out ${outDir} already holds ${already.join(', ')}; pass --force to overwrite, or choose another folder`);
-  const { checkpoint: ckpt, bytes } = await readModelFlag('model', modelFile);
+  const { checkpoint: ckpt, bytes } = await readModelFlag('model', modelFile,
+    'export-torch continues window-based models only (the PyTorch twin has no 3D UNETR; the weights use MONAI\'s UNETR names and load into monai.networks.nets.UNETR: models/CHECKPOINT_FORMAT.md)');
   const { meta } = ckpt;
+  const family = meta.config.encoder.family;
+  if (isHierarchical(family)) {
+    throw new DataError(`${modelFile}: a ${family === 'swin' ? 'Swin' : 'Video Swin'} model; export-torch continues ViT, DeiT, DINO and BEiT models only (the PyTorch twin, python/inflateseg_torch, has no Swin): continue it with inflateseg train --resume or in the app`);
+  }
   const steps = a.has('steps') ? a.num('steps', 0) : meta.train.steps > meta.step ? meta.train.steps : 2 * Math.max(1, meta.step);
   if (steps <= meta.step) throw new UsageError(`--steps ${steps}: ${modelFile} is already at step ${meta.step}; set --steps above it`);
 

@@ -4,12 +4,13 @@
 import path from 'node:path';
 import { tmpdir } from 'node:os';
 import { helpText, parseArgs, UsageError, type Args, type CommandSpec } from './args.ts';
-import { BACKEND_FLAG, checkInterrupted, chooseEncoder, ENCODER_FLAGS, FORCE_FLAG, inflateOptions, loadEncoder, OUT_FLAG, readModelFlag, useZlib, VERSION, type Io } from './common.ts';
+import { BACKEND_FLAG, checkInterrupted, chooseEncoder, ENCODER_FLAGS, FORCE_FLAG, inflateOptions, loadEncoder, OUT_FLAG, readAnyModelFlag, useZlib, VERSION, type Io } from './common.ts';
 import { classNamesFor, DataError, loadDataset, pairInputs, toCaseData } from './dataset.ts';
 import { collectInputs } from './inputs.ts';
 import { existing, historyCsv, toJson, writeAtomic } from './output.ts';
 import { Progress, formatDuration } from './progress.ts';
-import { encodeModelCheckpoint, type ModelCheckpoint } from '../weights/checkpoint.ts';
+import { encodeModelCheckpoint, type AnyCheckpoint } from '../weights/checkpoint.ts';
+import { describeVolumeConfig, volumeModelConfig, volumeTrainDefaults, VOLUME_PRESET_NAMES, type VolumePresetName } from '../train/volumeDefaults.ts';
 import { DEFAULT_TRAIN_CONFIG, type LossName, type RunState, type TrainConfig, type TrainEvent } from '../workers/train.protocol.ts';
 import type { CliBackend } from './backend.ts';
 import type { AugmentLevel } from '../data/windows/augment.ts';
@@ -25,11 +26,13 @@ const MODEL_FLAGS = ['encoder', 'strategy', 'T', 'size', 'channels', 'heads', 'h
 
 export const TRAIN: CommandSpec = {
   name: 'train',
-  summary: 'fine-tune an inflated 2D ViT (or continue a checkpoint) on 3D images and label maps',
-  usage: 'inflateseg train DATA... --encoder NAME --out DIR [options]\n       inflateseg train DATA... --resume model.safetensors --steps N --out DIR [options]',
+  summary: 'fine-tune an inflated 2D ViT, or train the volume-based 3D UNETR from scratch (or continue a checkpoint), on 3D images and label maps',
+  usage: 'inflateseg train DATA... --encoder NAME --out DIR [options]\n       inflateseg train DATA... --model unetr3d [--preset browser|monai-btcv|micro] --out DIR [options]\n       inflateseg train DATA... --resume model.safetensors --steps N --out DIR [options]',
   positional: { name: 'DATA...', help: 'images and label maps (.nii, .nii.gz): files, quoted globs, or folders (an MSD-style task with imagesTr/ + labelsTr/). Labels pair with images as in the app: brain.nii.gz + brain_seg.nii.gz (also _label, _labels, _mask, _gt), imagesTr/x.nii.gz + labelsTr/x.nii.gz, _0000/_0001 channel files; a lookup file among them (dataset.json, .txt, .csv) names the classes.' },
   flags: [
     OUT_FLAG,
+    { name: 'model', kind: 'string', choices: ['window', 'unetr3d'], default: 'window', help: 'window: an inflated 2D ViT over slice windows (--encoder); unetr3d: the volume-based baseline, UNETR over 3D crops, trained from scratch (MONAI\'s BTCV recipe: Dice + CE, AdamW lr 1e-4, weight decay 1e-5, crops by positive/negative label balance, sliding-window validation)' },
+    { name: 'preset', kind: 'string', choices: VOLUME_PRESET_NAMES, default: 'browser', help: 'with --model unetr3d: browser (64³ crops, ViT 384 × 8: a step fits a laptop GPU), monai-btcv (MONAI\'s recipe: 96³ crops, ViT-Base 768 × 12) or micro (32³ crops, width 32: tests and quick tries)' },
     ...ENCODER_FLAGS,
     { name: 'resume', kind: 'string', arg: 'FILE', help: 'continue training a model checkpoint (.safetensors written by the app or the CLI) up to --steps; exact when it holds the optimiser state' },
     { name: 'steps', kind: 'int', min: 1, max: 10_000_000, arg: 'N', default: 'by encoder: micro 1500, other random init 2000, pre-trained 500', help: 'optimiser steps in total (a resumed run counts from its checkpoint\'s step)' },
@@ -62,6 +65,7 @@ export const TRAIN: CommandSpec = {
     'inflateseg train public/samples/itk_kmeans_t1.nii.gz public/samples/itk_kmeans_t1_seg.nii.gz --encoder micro --size 32 --T 3 --steps 20 --out runs/try',
     'inflateseg train Task04_Hippocampus/ --encoder dino-vit-small --T 5 --size 128 --steps 2000 --batch 4 --out runs/hippo',
     'inflateseg train Task04_Hippocampus/ --resume runs/hippo/model.safetensors --steps 4000 --out runs/hippo2',
+    'inflateseg train public/samples/itk_kmeans_t1.nii.gz public/samples/itk_kmeans_t1_seg.nii.gz --model unetr3d --preset micro --steps 50 --out runs/unetr',
   ],
 };
 
@@ -100,23 +104,30 @@ export async function train(argv: readonly string[], io: Io): Promise<number> {
   if (!outDir) throw new UsageError('--out DIR is required (where model.safetensors and the metrics go)');
   if (a.positional.length === 0) throw new UsageError('no data: give image and label files, quoted globs, or a folder');
   const resume = a.str('resume');
-  if (!resume && !a.has('encoder')) throw new UsageError('--encoder NAME or --resume FILE is required');
+  const volume = a.str('model') === 'unetr3d';
+  if (!resume && !volume && !a.has('encoder')) throw new UsageError('--encoder NAME, --model unetr3d or --resume FILE is required');
   if (resume) {
+    const clash = [...MODEL_FLAGS, 'model', 'preset'].filter((f) => a.has(f));
+    if (clash.length) throw new UsageError(`--resume continues a saved model; ${clash.map((f) => `--${f}`).join(', ')} cannot change it (train a new model with --encoder or --model unetr3d instead)`);
+  } else if (volume) {
     const clash = MODEL_FLAGS.filter((f) => a.has(f));
-    if (clash.length) throw new UsageError(`--resume continues a saved model; ${clash.map((f) => `--${f}`).join(', ')} cannot change it (train a new model with --encoder instead)`);
+    if (clash.length) throw new UsageError(`--model unetr3d is trained from scratch at its preset's crop size; ${clash.map((f) => `--${f}`).join(', ')} belong to the window model (choose the size with --preset)`);
+  } else if (a.has('preset')) {
+    throw new UsageError('--preset chooses the size of --model unetr3d; the window model takes --encoder, --size and --T');
   }
+  const preset = a.str('preset', 'browser') as VolumePresetName;
   const already = existing(outDir, RESULTS);
   if (already.length && !a.bool('force')) throw new UsageError(`--out ${outDir} already holds ${already.join(', ')}; pass --force to overwrite, or choose another folder`);
   const files = collectInputs(a.positional, 'data');
-  const choice = resume ? null : await chooseEncoder(a);
-  let ckpt: ModelCheckpoint | null = null;
+  const choice = resume || volume ? null : await chooseEncoder(a);
+  let ckpt: AnyCheckpoint | null = null;
   if (resume) {
-    ckpt = (await readModelFlag('resume', resume)).checkpoint;
+    ckpt = (await readAnyModelFlag('resume', resume)).checkpoint;
   }
   // NOTE: a new run takes the defaults of its encoder's kind (micro, random init, pre-trained: src/train/defaults.ts);
   // the input size follows the data once it is read.
   const suggested = choice ? suggestDefaults({ spec: MICRO_DEFAULTS_SPEC, strategy: a.str('strategy', 'center') as InflationStrategy, micro: choice.source.kind === 'micro' }) : null;
-  const cfg = trainConfig(a, ckpt ? { ...TRAIN_DEFAULTS, ...ckpt.meta.train, backend: undefined } : { ...TRAIN_DEFAULTS, ...suggested!.train });
+  const cfg = trainConfig(a, ckpt ? { ...TRAIN_DEFAULTS, ...ckpt.meta.train, backend: undefined } : volume ? { ...TRAIN_DEFAULTS, ...volumeTrainDefaults(preset) } : { ...TRAIN_DEFAULTS, ...suggested!.train });
   if (ckpt && cfg.steps <= ckpt.meta.step) throw new UsageError(`--steps ${cfg.steps}: ${resume} is already at step ${ckpt.meta.step}; set --steps above it to continue`);
   const valIds = a.str('val')?.split(',').map((s) => s.trim()).filter(Boolean);
 
@@ -143,17 +154,20 @@ export async function train(argv: readonly string[], io: Io): Promise<number> {
 
   // --- backend, encoder, run ----------------------------------------------------------------------------------
   const { startBackend, describeBackend } = await import('./backend.ts');
-  const { TrainingRun } = await import('../train/run.ts');
+  const { makeRun } = await import('../train/anyRun.ts');
   const info = await startBackend(a.str('backend') as CliBackend | undefined);
   log(`backend: ${describeBackend(info)}`);
   for (const f of info.fallbacks) log(`  skipped ${f}`);
   checkInterrupted(io);
-  let source: ConstructorParameters<typeof TrainingRun>[0];
+  let source: Parameters<typeof makeRun>[0];
   let encoderName: string;
   if (ckpt) {
     source = { kind: 'model', checkpoint: ckpt };
     encoderName = ckpt.meta.source;
     log(`resuming ${resume} at step ${ckpt.meta.step}${ckpt.optim ? ' with its optimiser state' : ' (no optimiser state: AdamW starts afresh)'}`);
+  } else if (volume) {
+    source = { kind: 'volume', config: volumeModelConfig(preset, channels, ds.numClasses) };
+    encoderName = `UNETR 3D ${preset} (scratch)`;
   } else {
     const dims = ds.cases[0].image.volume.dims;
     const plane = [0, 1, 2].filter((k) => k !== cfg.axis).map((k) => dims[k]) as [number, number];
@@ -178,13 +192,14 @@ export async function train(argv: readonly string[], io: Io): Promise<number> {
     } else if (e.type === 'note') progress.log(`note: ${e.message}`);
     else if (e.type === 'error') progress.log(`error: ${e.message}`);
   };
-  const run = new TrainingRun(source, ds.cases.map(toCaseData), ds.numClasses, cfg, { classNames, source: encoderName, appVersion: VERSION }, emit);
+  const run = makeRun(source, ds.cases.map(toCaseData), ds.numClasses, cfg, { classNames, source: encoderName, appVersion: VERSION }, emit);
   for (const n of run.notes) log(`note: ${n}`);
   io.onInterrupt(() => {
     progress.log('Ctrl-C: stopping after this step and saving (Ctrl-C again quits without saving)');
     run.stop();
   });
-  log(`training steps ${startStep + 1}…${cfg.steps}, batch ${cfg.batch}, lr ${cfg.lr}, ${run.config.imgSize} px, T = ${run.config.T}, ${run.config.decoder} head`);
+  const model = 'imgSize' in run.config ? `${run.config.imgSize} px, T = ${run.config.T}, ${run.config.decoder} head` : describeVolumeConfig(run.config);
+  log(`training steps ${startStep + 1}…${cfg.steps}, batch ${cfg.batch}, lr ${cfg.lr}, ${model}`);
   const tRun = performance.now();
   try {
     await run.run();
@@ -201,7 +216,7 @@ export async function train(argv: readonly string[], io: Io): Promise<number> {
     writeAtomic(outDir, 'metrics.json', toJson({
       command: 'train', version: VERSION, state, ...(failure ? { failure } : {}), step: checkpoint.meta.step, elapsedSeconds: elapsed,
       backend: { name: info.name, adapter: info.adapter, software: info.software }, source: encoderName,
-      model: checkpoint.meta.config, inflation: checkpoint.meta.inflation, train: cfg, classNames,
+      model: checkpoint.meta.config, inflation: 'inflation' in checkpoint.meta ? checkpoint.meta.inflation : null, train: cfg, classNames,
       cases: ds.cases.map((c) => ({ id: c.id, split: c.split, images: c.imageFiles, label: c.labelFile })),
       intensity: checkpoint.meta.intensity, history: checkpoint.meta.history,
     })),
