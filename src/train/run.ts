@@ -112,7 +112,7 @@ export class TrainingRun {
     this.opt = makeAdamW({
       weightDecay: cfg.weightDecay,
       maxGradNorm: cfg.clip > 0 ? cfg.clip : null,
-      lrMultipliers: cfg.layerDecay < 1 ? layerDecayMultipliers(names, this.config.encoder.depth, cfg.layerDecay) : undefined,
+      lrMultipliers: cfg.layerDecay < 1 ? layerDecayMultipliers(names, this.config.encoder.depth, cfg.layerDecay, this.config.encoder.swin?.depths) : undefined,
     });
     const optim = source.kind === 'model' ? source.checkpoint.optim : null;
     if (optim) this.opt.setState(optim);

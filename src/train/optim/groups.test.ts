@@ -53,4 +53,16 @@ describe('defaultDecay on the model’s own parameter names (encoder and decoder
       expect(defaultDecay(k), k).toBe(true);
     }
   });
+
+});
+
+describe('layerDecayMultipliers, Swin names', () => {
+  it('Swin: blocks numbered across stages, the merging with the last block before it, stage norms and decoder at 1', () => {
+    const names = ['patch_embed.proj.weight', 'layers.0.blocks.0.attn.qkv.weight', 'layers.0.blocks.1.norm1.weight', 'layers.1.downsample.reduction.weight',
+      'layers.1.blocks.0.mlp.fc1.weight', 'layers.3.blocks.1.attn.relative_position_bias_table', 'stage_norms.3.weight', 'norm.weight', 'decode_head.conv_seg.weight'];
+    const m = layerDecayMultipliers(names, 8, 0.5, [2, 2, 2, 2]);
+    // depth 8: multiplier 0.5^(9 − layer); layers: embedding 0, blocks 1…8, downsample of stage 1 = layer 2 (block 1 of stage 0).
+    expect([...m.values()]).toEqual([0.5 ** 9, 0.5 ** 8, 0.5 ** 7, 0.5 ** 7, 0.5 ** 6, 0.5 ** 1, 1, 1, 1]);
+    expect(() => layerDecayMultipliers(['layers.4.blocks.0.norm1.weight'], 8, 0.5, [2, 2, 2, 2])).toThrow(/stage 4, but there are 4 stages/);
+  });
 });
