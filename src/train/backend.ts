@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { BACKEND_NAMES, type BackendName } from '../core/backends.ts';
 import { installWasmMatMul } from './wasm/matmul.ts';
+import { installWasmSlice } from './wasm/slice.ts';
 import { replaceWasmKernel, wasmInternals } from './wasm/kernels.ts';
 
 export { BACKEND_NAMES, isBackendName, type BackendName } from '../core/backends.ts';
@@ -128,7 +129,8 @@ const inNode = (): boolean => typeof process !== 'undefined' && !!process.versio
 
 /**
  * Loads tfjs's wasm backend once (it registers itself as 'wasm') and replaces some of its kernels: OneHot (wrong for
- * float32), UnsortedSegmentSum (missing), BatchMatMul (ours, faster) and Identity (shares instead of copying). In a page or worker
+ * float32), UnsortedSegmentSum (missing), BatchMatMul (ours, faster), Slice (whole runs copied in the heap: wasm/slice.ts)
+ * and Identity (shares instead of copying). In a page or worker
  * the three .wasm files are served by Vite (`?url` imports); Node reads them from node_modules.
  * NOTE: imported on demand, not at the top: the package registers 'wasm' at priority 2 on import, which would make
  * it Node's default backend ahead of cpu for every caller that never chose one.
@@ -152,6 +154,7 @@ export function registerWasm(): Promise<typeof import('@tensorflow/tfjs-backend-
     fixWasmOneHot();
     addWasmUnsortedSegmentSum();
     installWasmMatMul();
+    installWasmSlice();
     shareWasmIdentity();
     return wasm;
   })();
