@@ -5,16 +5,21 @@ import { create } from 'zustand';
 import type { InflationStrategy } from '../weights/types.ts';
 import { getState, useStore, type AppState, type Notice } from './store.ts';
 import { cancelConversion, convertAgain, lastConversionSource } from './model.ts';
-import { startTraining, stopTraining } from './train.ts';
+import { startTraining, startVolumeTraining, stopTraining } from './train.ts';
+import { useModelChoice } from './volume.ts';
 import { currentRecord, renameRun } from './runs.ts';
 import { notify } from './actions.ts';
 
+/** A row of the comparison: an inflation strategy of the encoder in use, or the volume-based model from scratch. */
+export type CompareEntry = InflationStrategy | 'unetr3d';
+
 /** What the paper found for each strategy (see /METHOD.md), one line each, in the order they are offered. */
-export const STRATEGY_FINDINGS: Array<{ id: InflationStrategy; finding: string }> = [
+export const STRATEGY_FINDINGS: Array<{ id: CompareEntry; finding: string }> = [
   { id: 'center', finding: 'Centring, the paper\'s default: starts as the 2D model on the centre slice; it beats 2d and scratch for < 1 % more compute.' },
   { id: 'average', finding: 'Averaging (I3D-style): the 2D kernel spread over the T slices, equal to the 2D model on identical slices; the paper\'s alternative to centring.' },
   { id: '2d', finding: 'Slice-based ("w/o depth", T = 1): the same pre-trained encoder, one slice at a time; center beats it.' },
   { id: 'scratch', finding: 'No transfer ("w/o pre-training"): the same architecture from random weights; center beats it.' },
+  { id: 'unetr3d', finding: 'Volume-based (UNETR 3D, scratch): the seed\'s third method, a ViT over 3D crops with a 3D decoder, trained from random weights at the Model section\'s size (no encoder needed), predicted by sliding window.' },
 ];
 
 /** The paper's ablation: inflated, slice-based, no pre-training. */
@@ -22,7 +27,7 @@ export const DEFAULT_COMPARE: InflationStrategy[] = ['center', '2d', 'scratch'];
 
 export interface CompareState {
   status: 'idle' | 'running' | 'done' | 'stopped' | 'failed';
-  strategies: InflationStrategy[];
+  strategies: CompareEntry[];
   /** Index of the strategy being converted or trained. */
   index: number;
   phase: 'convert' | 'train';
@@ -43,12 +48,13 @@ let stopRequested = false;
 const runActive = (s: AppState) => s.run.state === 'running' || s.run.state === 'paused' || s.run.state === 'starting' || !!s.run.evaluating;
 
 /** Why a comparison cannot start now (null: it can). */
-export function compareBlocker(s: AppState, strategies: InflationStrategy[], running = useCompare.getState().status === 'running'): string | null {
+export function compareBlocker(s: AppState, strategies: CompareEntry[], running = useCompare.getState().status === 'running'): string | null {
   if (running) return 'A comparison is already running.';
   if (strategies.length === 0) return 'Pick at least one strategy to compare.';
   if (runActive(s)) return 'Stop the current run first.';
   if (s.conversion.status === 'converting') return 'Wait for the conversion to finish.';
-  if (!s.encoder || !lastConversionSource()) return 'Load a pre-trained 2D encoder first (Encoder panel): each strategy is converted from it.';
+  const inflated = strategies.some((x) => x !== 'unetr3d');
+  if (inflated && (!s.encoder || !lastConversionSource())) return 'Load a pre-trained 2D encoder first (Encoder panel): each strategy is converted from it.';
   if (!s.cases.some((c) => c.image && c.label)) return 'Load at least one image with its label map.';
   return null;
 }
@@ -94,12 +100,31 @@ function finish(status: CompareState['status'], message?: string): CompareState[
 }
 
 /** Converts and trains each strategy in turn; resolves with how the comparison ended. */
-export async function compareStrategies(strategies: InflationStrategy[]): Promise<CompareState['status']> {
+export async function compareStrategies(strategies: CompareEntry[]): Promise<CompareState['status']> {
   const why = compareBlocker(getState(), strategies);
   if (why) { notify('error', `Compare strategies: ${why}`); return 'failed'; }
   stopRequested = false;
   set({ ...idle(), status: 'running', strategies: [...strategies] });
+  // NOTE: each row trains its own model family whatever the Model choice; the choice comes back at the end.
+  const choice = useModelChoice.getState().kind;
+  try {
+    return await compareRows(strategies);
+  } finally {
+    useModelChoice.setState({ kind: choice });
+  }
+}
+
+async function compareRows(strategies: CompareEntry[]): Promise<CompareState['status']> {
   for (const [index, strategy] of strategies.entries()) {
+    if (strategy === 'unetr3d') {
+      // --- the volume model from scratch, with the same data, settings, budget and seed ------------------------
+      set({ index, phase: 'train' });
+      useModelChoice.setState({ kind: 'unetr3d' });
+      const end = await trainRow(strategy, () => startVolumeTraining());
+      if (end) return end;
+      continue;
+    }
+    useModelChoice.setState({ kind: 'window' });
     // --- convert the same 2D checkpoint with this strategy (same T, channels and size) ------------------------
     set({ index, phase: 'convert' });
     const ok = await convertAgain({ strategy });
@@ -112,20 +137,27 @@ export async function compareStrategies(strategies: InflationStrategy[]): Promis
 
     // --- train with the current settings, until the run ends ---------------------------------------------------
     set({ phase: 'train' });
-    const { ended, cancel } = untilRunEnds();
-    const refused = startTraining();
-    if (refused) { cancel(); return finish('failed', refused); }
-    const end = await ended;
-    // The training actions record the run before this continues (same task): name it.
-    const record = currentRecord();
-    if (record) {
-      renameRun(record.id, `compare: ${strategy}`);
-      set({ recordIds: [...useCompare.getState().recordIds, record.id] });
-    }
-    if (end.state === 'stopped' || stopRequested) return finish('stopped');
-    if (end.state === 'failed') return finish('failed', `${strategy}: ${end.message ?? 'the run failed'}`);
+    const end = await trainRow(strategy, startTraining);
+    if (end) return end;
   }
   return finish('done');
+}
+
+/** Starts one row's run and waits for its end; names its record. Returns how the comparison ended when it did. */
+async function trainRow(strategy: CompareEntry, start: () => string | null): Promise<CompareState['status'] | null> {
+  const { ended, cancel } = untilRunEnds();
+  const refused = start();
+  if (refused) { cancel(); return finish('failed', refused); }
+  const end = await ended;
+  // The training actions record the run before this continues (same task): name it.
+  const record = currentRecord();
+  if (record) {
+    renameRun(record.id, `compare: ${strategy}`);
+    set({ recordIds: [...useCompare.getState().recordIds, record.id] });
+  }
+  if (end.state === 'stopped' || stopRequested) return finish('stopped');
+  if (end.state === 'failed') return finish('failed', `${strategy}: ${end.message ?? 'the run failed'}`);
+  return null;
 }
 
 /** Stops the comparison: the conversion or run under way is cancelled or stopped, no further strategy starts. */

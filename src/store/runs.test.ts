@@ -6,6 +6,7 @@ import { clearRuns, currentRecord, deleteRun, diceCurve, nextRunId, recordRun, r
 import { compareBlocker, compareProgress, compareStrategies, stopCompare, useCompare, type CompareState } from './compare.ts';
 import type { ConvertedEncoder } from '../workers/weights.protocol.ts';
 import type { InflationStrategy } from '../weights/types.ts';
+import { useModelChoice } from './volume.ts';
 
 // --- fakes for the worker-facing actions (the compare orchestration drives them) --------------------------------
 const fake = vi.hoisted(() => ({
@@ -38,9 +39,7 @@ vi.mock('./train.ts', async () => {
   // As the training actions do on the worker's 'state' event: state first, then recordRun, in one task.
   const end = (state: 'done' | 'stopped' | 'failed') => { patchRun({ state }); record(); };
   let stopped = false;
-  return {
-    stopTraining: () => { stopped = true; },
-    startTraining: () => {
+  const start = () => {
       const ending = fake.ending.shift() ?? 'done';
       set((s) => ({ run: { state: 'starting', totalSteps: s.trainConfig.steps, steps: [], validations: [], notes: [] } }));
       stopped = false;
@@ -55,8 +54,8 @@ vi.mock('./train.ts', async () => {
       }, 1);
       tick(1);
       return null;
-    },
   };
+  return { stopTraining: () => { stopped = true; }, startTraining: start, startVolumeTraining: start };
 });
 
 function encoderWith(strategy: string, T: number): ConvertedEncoder {
@@ -230,6 +229,20 @@ describe('compare strategies', () => {
     expect(runs.map((r) => [r.encoder.strategy, r.encoder.T])).toEqual([['center', 3], ['2d', 1], ['scratch', 3]]);
     expect(runs.every((r) => r.steps.length === 3 && r.validations.length === 1 && r.config === cfg)).toBe(true);
     expect(useCompare.getState()).toMatchObject({ status: 'done', recordIds: [1, 2, 3] });
+  });
+
+  it('trains the volume model (UNETR 3D, scratch) as a row with the same settings, without converting, and keeps the Model choice', async () => {
+    const cfg = getState().trainConfig;
+    fake.lastSource = null;
+    expect(compareBlocker(getState(), ['unetr3d'], false)).toBeNull();
+    fake.lastSource = 'timm_vit.safetensors';
+    await expect(compareStrategies(['center', 'unetr3d'])).resolves.toBe('done');
+    expect(fake.converted).toEqual(['center']);
+    const runs = getState().runs;
+    expect(runs.map((r) => r.label)).toEqual(['compare: center', 'compare: unetr3d']);
+    expect(runs.map((r) => [r.encoder.strategy, r.encoder.T, r.encoder.source])).toEqual([['center', 3, 'timm_vit.safetensors'], ['unetr3d', 64, 'UNETR 3D browser (scratch)']]);
+    expect(runs.every((r) => r.config === cfg)).toBe(true);
+    expect(useModelChoice.getState().kind).toBe('window');
   });
 
   it('a run stopped during the comparison ends it: no further strategy', async () => {

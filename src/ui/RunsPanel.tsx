@@ -3,8 +3,7 @@
 import { useState } from 'react';
 import { useStore, type RunRecord } from '../store/store.ts';
 import { clearRuns, deleteRun, diceCurve, renameRun, summarizeRun } from '../store/runs.ts';
-import { DEFAULT_COMPARE, STRATEGY_FINDINGS, compareBlocker, compareProgress, compareStrategies, stopCompare, useCompare } from '../store/compare.ts';
-import type { InflationStrategy } from '../weights/types.ts';
+import { DEFAULT_COMPARE, STRATEGY_FINDINGS, compareBlocker, compareProgress, compareStrategies, stopCompare, useCompare, type CompareEntry } from '../store/compare.ts';
 import { LineChart, type Series } from './LineChart.tsx';
 import './runs.css';
 
@@ -82,7 +81,7 @@ function RunRow({ run: r, shown, onToggle }: { run: RunRecord; shown: boolean; o
 function ComparePanel() {
   const c = useCompare();
   const running = c.status === 'running';
-  const [picked, setPicked] = useState<InflationStrategy[]>(DEFAULT_COMPARE);
+  const [picked, setPicked] = useState<CompareEntry[]>(DEFAULT_COMPARE);
   const order = STRATEGY_FINDINGS.map((f) => f.id);
   const chosen = order.filter((id) => picked.includes(id));
   const blocker = useStore((s) => compareBlocker(s, chosen, running));
@@ -91,7 +90,7 @@ function ComparePanel() {
   const T = useStore((s) => s.modelOptions.T);
   const runs = useStore((s) => s.runs);
   const results = c.recordIds.map((id) => runs.find((r) => r.id === id)).filter((r): r is RunRecord => !!r);
-  const flip = (id: InflationStrategy) => setPicked((p) => (p.includes(id) ? p.filter((x) => x !== id) : [...p, id]));
+  const flip = (id: CompareEntry) => setPicked((p) => (p.includes(id) ? p.filter((x) => x !== id) : [...p, id]));
 
   return (
     <fieldset className="compare" data-testid="compare">
@@ -102,7 +101,7 @@ function ComparePanel() {
           <span><b>{f.id}</b><small>{f.finding}</small></span>
         </label>
       ))}
-      <p className="hint">Each one is converted from the same 2D checkpoint and trained with the Training settings: T = {T}, {cfg.steps} steps, batch {cfg.batch}, seed {cfg.seed}.</p>
+      <p className="hint">Each one is converted from the same 2D checkpoint and trained with the Training settings: T = {T}, {cfg.steps} steps, batch {cfg.batch}, seed {cfg.seed}{picked.includes('unetr3d') ? '; unetr3d is the 3D UNETR at the Model section\'s size, from scratch, with the same settings' : ''}.</p>
       <div className="button-row">
         {!running && <button className="primary" disabled={!!blocker} title={blocker ?? `Train ${chosen.join(', ')} in turn`}
           onClick={() => void compareStrategies(chosen)} data-testid="compare-strategies">Compare strategies</button>}
