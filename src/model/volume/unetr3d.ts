@@ -7,7 +7,7 @@
 //   enc1 = ResBlock(x); enc2 = PrUp(z3; 3 ×2 ups), enc3 = PrUp(z6; 2 ups), enc4 = PrUp(z9; 1 up);
 //   d = Up5(zL, enc4) → Up4(·, enc3) → Up3(·, enc2) → Up2(·, enc1) → 1×1×1 conv (with bias).
 //   ResBlock: LReLU(IN(conv2(LReLU(IN(conv1 x)))) + r), r = IN(conv3 x) when widths differ, else x.
-//   Up: ResBlock(concat[ConvT(x), skip]) (channels: the up-sampled map first).
+//   Up: ResBlock(concat[ConvT(x), skip]) (channels: the up-sampled map first; run as convolutions of the two parts).
 import * as tf from '@tensorflow/tfjs';
 import { attendBatched, attendPerHead } from '../encoder.ts';
 import { gelu, layerNorm, linear, splitSmallProducts } from '../ops.ts';
@@ -61,11 +61,38 @@ export function vitForward(params: ParamMap, cfg: VolumeModelConfig, x: tf.Tenso
 
 const convW = (params: ParamMap, name: string): tf.Tensor => need(params, `${name}.conv.weight`);
 
-/** MONAI UnetResBlock (stride 1, instance norm without affine, LeakyReLU 0.01) under prefix p. */
-export function resBlock(params: ParamMap, p: string, x: tf.Tensor5D): tf.Tensor5D {
-  let y = leakyRelu(instanceNorm3d(conv3d(x, convW(params, `${p}.conv1`), null)));
+/**
+ * conv3d of the channel concatenation of parts, without concatenating: Σ_i conv3d(part_i, W[:, c_i : c_i + C_i]).
+ * NOTE: a concat's gradient is a split along channels, a strided Slice per part (SplitV: 27 ms each for a micro-sized
+ * map on tfjs-wasm); slicing the small weight instead costs nothing.
+ */
+function convParts(parts: tf.Tensor5D[], w: tf.Tensor): tf.Tensor5D {
+  if (parts.length === 1) return conv3d(parts[0], w, null);
+  const [out, , ...k] = w.shape;
+  let c0 = 0;
+  let y: tf.Tensor5D | null = null;
+  for (const part of parts) {
+    const c = part.shape[4];
+    const term = conv3d(part, tf.slice(w, [0, c0, 0, 0, 0], [out, c, ...k]), null);
+    y = y ? (y.add(term) as tf.Tensor5D) : term;
+    c0 += c;
+  }
+  if (c0 !== w.shape[1]) throw new Error(`unetr3d: parts of ${c0} channels in all do not fit weight [${w.shape.join(', ')}]`);
+  return y as tf.Tensor5D;
+}
+
+/**
+ * MONAI UnetResBlock (stride 1, instance norm without affine, LeakyReLU 0.01) under prefix p, on the channel
+ * concatenation of `parts` (UnetrUpBlock's [up-sampled, skip]; one part elsewhere).
+ */
+export function resBlock(params: ParamMap, p: string, parts: tf.Tensor5D | tf.Tensor5D[]): tf.Tensor5D {
+  const xs = Array.isArray(parts) ? parts : [parts];
+  let y = leakyRelu(instanceNorm3d(convParts(xs, convW(params, `${p}.conv1`))));
   y = instanceNorm3d(conv3d(y, convW(params, `${p}.conv2`), null));
-  const r = params.has(`${p}.conv3.conv.weight`) ? instanceNorm3d(conv3d(x, convW(params, `${p}.conv3`), null)) : x;
+  let r: tf.Tensor5D;
+  if (params.has(`${p}.conv3.conv.weight`)) r = instanceNorm3d(convParts(xs, convW(params, `${p}.conv3`)));
+  else if (xs.length === 1) r = xs[0];
+  else throw new Error(`unetr3d: ${p} has no conv3 but ${xs.length} input parts`);
   return leakyRelu(y.add(r) as tf.Tensor5D);
 }
 
@@ -79,7 +106,7 @@ function prUpBlock(params: ParamMap, name: string, layers: number, x: tf.Tensor5
 /** MONAI UnetrUpBlock: ResBlock(concat[ConvT(x), skip]). */
 export function upBlock(params: ParamMap, name: string, x: tf.Tensor5D, skip: tf.Tensor5D): tf.Tensor5D {
   const up = convTranspose2x2x2(x, convW(params, `${name}.transp_conv`), null);
-  return resBlock(params, `${name}.conv_block`, tf.concat([up, skip], 4) as tf.Tensor5D);
+  return resBlock(params, `${name}.conv_block`, [up, skip]);
 }
 
 /** x [B, D, H, W, C_in] → logits [B, D, H, W, numClasses]. Pure: call inside tf.tidy. */
