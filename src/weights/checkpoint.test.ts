@@ -1,7 +1,7 @@
 // The model checkpoint format on small hand-made records: what goes in comes out (NaN Dice included), the optimiser
 // state is kept apart from the weights, and broken metadata is refused with the file and the key named.
 import { describe, expect, it } from 'vitest';
-import { checkpointName, decodeModelCheckpoint, encodeModelCheckpoint, isModelCheckpointFile, type ModelCheckpoint } from './checkpoint.ts';
+import { checkpointName, decodeAnyCheckpoint, decodeModelCheckpoint, encodeModelCheckpoint, isModelCheckpointFile, isVolumeCheckpoint, modelKindOf, type ModelCheckpoint, type VolumeCheckpoint } from './checkpoint.ts';
 import { readSafetensors, writeSafetensors } from './formats/index.ts';
 import type { EncoderSpec } from './types.ts';
 
@@ -68,3 +68,36 @@ function readMeta(bytes: Uint8Array): Record<string, string> {
   const n = new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true);
   return JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))).__metadata__;
 }
+
+describe('volume model checkpoint (config.model unetr3d)', () => {
+  const volume = (): VolumeCheckpoint => {
+    const { inflation: _inflation, config: _config, ...rest } = record().meta;
+    return {
+      meta: {
+        ...rest, source: 'UNETR 3D micro (scratch)', orientation: { space: 'RAS', axis: 2 },
+        config: { model: 'unetr3d', crop: [32, 32, 32], patch: 16, inChans: 1, numClasses: 3, hiddenSize: 32, depth: 3, numHeads: 2, mlpDim: 64, featureSize: 4, skipBlocks: [0, 1, 2], preset: 'custom' },
+      },
+      weights: new Map([['out.conv.conv.bias', f32([3])]]),
+      optim: null,
+    };
+  };
+
+  it('round-trips without an inflation key; window-only readers refuse it naming the file; older checkpoints are window models', async () => {
+    const v = volume();
+    const bytes = encodeModelCheckpoint(v);
+    expect((await readSafetensors(bytes, 'v.safetensors')).metadata?.inflation).toBeUndefined();
+    const back = await decodeAnyCheckpoint(bytes, 'v.safetensors');
+    expect(isVolumeCheckpoint(back)).toBe(true);
+    expect(back.meta).toEqual(v.meta);
+    expect(checkpointName(v.meta)).toBe('unetr3d_custom_32x32x32_step5.safetensors');
+    await expect(decodeModelCheckpoint(bytes, 'v.safetensors')).rejects.toThrow(/v\.safetensors: a volume-based model \(3D UNETR, preset custom\): this reader takes window-based models only/);
+    const old = await decodeAnyCheckpoint(encodeModelCheckpoint(record()), 'w.safetensors');
+    expect(isVolumeCheckpoint(old)).toBe(false);
+    expect(modelKindOf(old.meta.config)).toBe('window');
+    const md = readMeta(bytes);
+    await expect(decodeAnyCheckpoint(writeSafetensors([['a', f32([1])]], { ...md, config: JSON.stringify({ model: 'unetr3d', crop: [32, 32] }) }), 'bad.safetensors'))
+      .rejects.toThrow(/bad\.safetensors: checkpoint config of the 3D UNETR lacks its crop/);
+    const { inflation: _drop, ...noInflation } = readMeta(encodeModelCheckpoint(record()));
+    await expect(decodeAnyCheckpoint(writeSafetensors([['a', f32([1])]], noInflation), 'w2.safetensors')).rejects.toThrow(/w2\.safetensors: checkpoint metadata lacks 'inflation'/);
+  });
+});
