@@ -100,15 +100,19 @@ function roll(x: tf.Tensor, axis: number, s: number, back = false): tf.Tensor {
   return tf.concat([tail, head], 1).reshape(x.shape);
 }
 
-/** [B, Dp, Hp, Wp, C] → windows [B·nW, N, C] (windows raster over (d, h, w), tokens raster within). */
+/**
+ * [B, Dp, Hp, Wp, C] → windows [B·nW, N, C] (windows raster over (d, h, w), tokens raster within).
+ * NOTE: as rank-4 transposes swapping two middle axes (one for 2D Swin, two with windows in depth): the wasm
+ * backend transposes rank ≤ 4 in fast kernels but rank 5–6 in a generic loop (a third of a Swin-T step on wasm).
+ */
 function partition(x: tf.Tensor, win: readonly number[]): tf.Tensor3D {
   const [B, Dp, Hp, Wp, C] = x.shape;
   const [wd, wh, ww] = win;
   const [nd, nh, nw] = [Dp / wd, Hp / wh, Wp / ww];
-  return x
-    .reshape([B * nd, wd, nh, wh, nw, ww * C])
-    .transpose([0, 2, 4, 1, 3, 5]) // [B·nd, nh, nw, wd, wh, ww·C]
-    .reshape([B * nd * nh * nw, wd * wh * ww, C]) as tf.Tensor3D;
+  let t = x;
+  if (wd > 1 && nh > 1) t = t.reshape([B * nd, wd, nh, wh * Wp * C]).transpose([0, 2, 1, 3]); // [B·nd, nh, wd, wh·Wp·C]
+  if (nw > 1) t = t.reshape([B * nd * nh, wd * wh, nw, ww * C]).transpose([0, 2, 1, 3]); // [B·nd·nh, nw, wd·wh, ww·C]
+  return t.reshape([B * nd * nh * nw, wd * wh * ww, C]) as tf.Tensor3D;
 }
 
 /** The inverse of partition: windows [B·nW, N, C] → [B, Dp, Hp, Wp, C]. */
@@ -117,10 +121,10 @@ function unpartition(x: tf.Tensor, B: number, padded: readonly number[], win: re
   const [wd, wh, ww] = win;
   const [nd, nh, nw] = [Dp / wd, Hp / wh, Wp / ww];
   const C = x.shape[2] as number;
-  return x
-    .reshape([B * nd, nh, nw, wd, wh, ww * C])
-    .transpose([0, 3, 1, 4, 2, 5]) // [B·nd, wd, nh, wh, nw, ww·C]
-    .reshape([B, Dp, Hp, Wp, C]);
+  let t = x;
+  if (nw > 1) t = t.reshape([B * nd * nh, nw, wd * wh, ww * C]).transpose([0, 2, 1, 3]); // [B·nd·nh, wd·wh, nw, ww·C]
+  if (wd > 1 && nh > 1) t = t.reshape([B * nd, nh, wd, wh * Wp * C]).transpose([0, 2, 1, 3]); // [B·nd, wd, nh, wh·Wp·C]
+  return t.reshape([B, Dp, Hp, Wp, C]);
 }
 
 /** Relative position bias [heads, N, N] of a window, gathered from the full table by offset (geometry.ts). */
@@ -142,9 +146,13 @@ function windowAttention(params: ParamMap, p: string, h: tf.Tensor, heads: numbe
   const [BW, N] = win.shape;
   const nW = BW / B;
   const hd = C / heads;
-  const qkv = linear(win.reshape([BW * N, C]), need(params, `${p}attn.qkv.weight`), need(params, `${p}attn.qkv.bias`));
-  const t = qkv.reshape([BW, N, 3, heads, hd]).transpose([2, 0, 3, 1, 4]); // [3, B·nW, heads, N, hd]
-  const [q, k, v] = tf.split(t, 3, 0).map((z) => z.reshape([BW * heads, N, hd]) as tf.Tensor3D);
+  // q, k, v as three products with row blocks of attn.qkv (cheap slices of the weight, not of the activations),
+  // each [B·nW·N, C] → [B·nW, heads, N, hd] by a rank-4 transpose (see partition).
+  const rows = win.reshape([BW * N, C]);
+  const wqkv = need(params, `${p}attn.qkv.weight`);
+  const bqkv = need(params, `${p}attn.qkv.bias`);
+  const [q, k, v] = [0, 1, 2].map((j) =>
+    linear(rows, tf.slice(wqkv, [j * C, 0], [C, C]), tf.slice(bqkv, [j * C], [C])).reshape([BW, N, heads, hd]).transpose([0, 2, 1, 3]).reshape([BW * heads, N, hd]) as tf.Tensor3D);
   let scores: tf.Tensor = tf.matMul(q.mul(1 / Math.sqrt(hd)), k, false, true).reshape([BW, heads, N, N]);
   scores = scores.add(windowBias(need(params, `${p}attn.relative_position_bias_table`), geo.window, full));
   if (geo.shift.some((s) => s > 0)) {
