@@ -2,19 +2,25 @@
 // head: on cpu and on wasm (our SIMD product and custom gradients, src/train/wasm) a TrainingRun's loss falls and
 // tf.memory() stays flat from step to step; one seeded step of Swin and of Video Swin agrees between wasm and cpu
 // (logits, loss, every gradient, the AdamW update: the self-check's comparison). The WebGPU path (Dawn over
-// SwiftShader) runs the same step comparison where a Vulkan driver is found.
+// SwiftShader) runs the same step comparison where a Vulkan driver is found. `inflateseg export-torch` refuses the
+// trained Swin checkpoint with a clear message (python/inflateseg_torch has no Swin).
 import * as tf from '@tensorflow/tfjs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeConfig } from '../../src/model/index.ts';
 import { chooseBackend } from '../../src/train/backend.ts';
 import { TrainingRun } from '../../src/train/run.ts';
 import { compareSteps, microEncoderState, runStep, type SelfCheckModel } from '../../src/train/selfcheck.ts';
+import { encodeModelCheckpoint } from '../../src/weights/checkpoint.ts';
 import { inflate } from '../../src/weights/inflate/index.ts';
 import { MICRO_SWIN, microSwinState } from '../../src/weights/micro.ts';
 import type { EncoderSpec } from '../../src/weights/types.ts';
 import type { CaseData, EncoderData, TrainConfig, TrainEvent } from '../../src/workers/train.protocol.ts';
 import { haveVulkan, installDawn } from '../support/dawn.ts';
 import { MICRO_LABELS, microConfig, microSetup } from '../support/microRun.ts';
+import { CLI, run, SAMPLE } from '../support/torchTwin.ts';
 
 const SIZE = 32;
 let cases: CaseData[];
@@ -29,6 +35,8 @@ afterAll(async () => { await tf.setBackend('cpu'); });
 
 type Step = Extract<TrainEvent, { type: 'step' }>;
 
+let saved: Uint8Array | null = null;
+
 async function train(backend: 'cpu' | 'wasm', steps: number, decoder: 'unetr' | 'uper'): Promise<Step[]> {
   await tf.setBackend(backend);
   const cfg: TrainConfig = { ...microConfig({ steps, warmupSteps: 1, valEvery: 0 }), lr: 3e-3, weightDecay: 0, decoder, backend };
@@ -39,6 +47,7 @@ async function train(backend: 'cpu' | 'wasm', steps: number, decoder: 'unetr' | 
   expect(tf.getBackend()).toBe(backend);
   const ckpt = await run.checkpoint(false);
   expect(ckpt.weights.has('stage_norms.2.weight')).toBe(true);
+  saved = encodeModelCheckpoint(ckpt);
   run.dispose();
   return events.filter((e) => e.type === 'step') as Step[];
 }
@@ -71,8 +80,18 @@ function stepModel(family: 'swin' | 'videoswin', decoder: 'unetr' | 'uper', dept
 }
 
 describe('micro Swin training', () => {
-  it('cpu: 6 steps with the UPerNet head, loss falls, memory flat', async () => {
+  it('cpu: 6 steps with the UPerNet head, loss falls, memory flat; export-torch refuses the checkpoint (the twin has no Swin)', async () => {
     expectLearns(await train('cpu', 6, 'uper'), 6);
+    const dir = mkdtempSync(path.join(tmpdir(), 'inflateseg-swin-'));
+    try {
+      const file = path.join(dir, 'swin.safetensors');
+      writeFileSync(file, saved!);
+      const r = await run(process.execPath, [CLI, 'export-torch', ...SAMPLE, '--model', file, '--out', path.join(dir, 'out')]);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(/swin\.safetensors: a Swin model; export-torch continues ViT, DeiT, DINO and BEiT models only/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 120_000);
 
   it('wasm: one step of Swin (uper) and Video Swin (unetr) agrees with cpu; 8 steps with the UNETR head, loss falls, memory flat', async () => {
