@@ -19,8 +19,10 @@ import { useStore } from '../store/store.ts';
 import { runViewShown } from '../store/layout.ts';
 import '../store/live.ts';
 import './layout.css';
+import { useModelChoice } from '../store/volume.ts';
 
 export function App() {
+  const choice = useModelChoice();
   const summaries = useStore(useShallow((s) => {
     const cases = s.cases.filter((c) => c.status === 'ready');
     const labelled = cases.filter((c) => c.label).length;
@@ -29,6 +31,7 @@ export function App() {
     return {
       dataset: cases.length ? `${cases.length} case${cases.length > 1 ? 's' : ''}, ${labelled} labelled` : 'nothing loaded',
       model: enc ? `${enc.source.replace(/^.*\//, '')} · ${enc.options.strategy} T${enc.options.T} · ${enc.options.imgSize} px` : 'no encoder',
+      volume: `3D UNETR (${choice.preset}, from scratch)`,
       training: `${t.steps.toLocaleString('en')} steps · batch ${t.batch} · lr ${t.lr}`,
       runs: s.runs.length ? `${s.runs.length} finished` : '',
     };
@@ -49,7 +52,7 @@ export function App() {
       <main className="app-main">
         <aside className="sidebar">
           <Section id="dataset" title="Dataset" summary={summaries.dataset}><PanelBoundary name="Dataset"><DatasetPanel /></PanelBoundary></Section>
-          <Section id="model" title="Model" summary={summaries.model}><PanelBoundary name="Model"><ModelPanel /></PanelBoundary></Section>
+          <Section id="model" title="Model" summary={choice.kind === 'unetr3d' ? summaries.volume : summaries.model}><PanelBoundary name="Model"><ModelPanel /></PanelBoundary></Section>
           <Section id="training" title="Training settings" summary={summaries.training}><PanelBoundary name="Training"><TrainingPanel /></PanelBoundary></Section>
           <Section id="runs" title="Runs" summary={summaries.runs}><PanelBoundary name="Runs"><RunsPanel /></PanelBoundary></Section>
         </aside>
