@@ -19,8 +19,9 @@ const MONAI_BTCV: Shape = {
 /**
  * The browser default: 64³ crops (4³ = 64 tokens), a ViT-Small-wide encoder of 8 blocks (384, 6 heads, MLP 1536),
  * MONAI's feature size 16, skips after blocks 2, 4, 6 (0-based 1, 3, 5; the last block feeds the bottleneck as in
- * MONAI). NOTE: the decoder at full crop resolution dominates the cost (~78 % of the forward FLOPs at 64³,
- * src/weights/flops.ts unetr3dCost), so the crop, not the ViT, sets the step time: 64³ is 0.30× the voxels of 96³.
+ * MONAI). NOTE: the convolutions, not the ViT, dominate (94 % of the forward's 16.8 G MACs, 45 % at full crop
+ * resolution: flops3d.ts), so the crop sets the cost: 64³ is 0.30× the voxels of 96³, and the step is 0.23× MONAI's
+ * (101 vs 439 GFLOP) with about a third of its activation memory. bench/RESULTS.md "3D UNETR" has the measured steps.
  */
 const BROWSER: Shape = {
   model: 'unetr3d', crop: [64, 64, 64], patch: 16, hiddenSize: 384, depth: 8, numHeads: 6, mlpDim: 1536, featureSize: 16, skipBlocks: [1, 3, 5],
