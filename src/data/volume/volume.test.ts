@@ -193,3 +193,20 @@ describe('WindowAssembler', () => {
     expect(() => a.add([0, 0, 0], [1])).toThrow(/expected D·H·W·K = 8/);
   });
 });
+
+describe('one slice from the windows covering it', () => {
+  it('equals that slice of the whole-volume assembly (what the live prediction of an axial slice relies on)', () => {
+    const dims: Vec3 = [7, 5, 11], roi: [number, number, number] = [4, 4, 4], K = 3;
+    // Logits of a window: a fixed pseudo-random function of the window start and the voxel, so windows disagree.
+    const logits = (s: Vec3) => Float32Array.from({ length: 4 * 4 * 4 * K }, (_, q) => Math.sin(1.7 * q + 3.1 * s[0] + 5.3 * s[1] + 7.9 * s[2]));
+    const plan = planWindows(dims, roi, 0.25);
+    const whole = new WindowAssembler(dims, roi, K);
+    for (const s of plan) whole.add(s, logits(s));
+    const all = whole.labels();
+    for (let k = 0; k < dims[2]; k++) {
+      const one = new WindowAssembler(dims, roi, K, [k, k + 1]);
+      for (const s of plan.filter(([k0]) => k0 <= k && k < k0 + roi[0])) one.add(s, logits(s));
+      expect(Array.from(one.labels())).toEqual(Array.from(all.subarray(k * 35, (k + 1) * 35)));
+    }
+  });
+});
