@@ -17,7 +17,7 @@ import * as tf from '@tensorflow/tfjs';
 import { CHROMIUM, DEFAULT_ARGS } from '../test/e2e/harness.ts';
 import { chooseBackend, isBackendName, type BackendName } from '../src/train/backend.ts';
 import { benchTrainStep, matMulThroughput, type MatMulThroughput } from '../src/cli/benchCore.ts';
-import { benchTrainShapes, growthText, mib, shapeFlops, shapeLabel, type BenchEncoder, type StepShape } from '../src/cli/benchShapes.ts';
+import { benchTrainShapes, growthText, mib, shapeFlops, shapeLabel, type BenchEncoder, type BenchSwin, type StepShape } from '../src/cli/benchShapes.ts';
 import type { BenchCall, BenchReply, BenchRequest, PageStep } from './browser/protocol.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -189,7 +189,7 @@ async function pageBackend(
 }
 
 // --- the table -----------------------------------------------------------------------------------------------------
-const NAMES: Record<BenchEncoder, string> = { micro: 'micro ViT', vit_tiny: 'ViT-Tiny/16', vit_small: 'ViT-Small/16', vit_base: 'ViT-Base/16' };
+const NAMES: Record<BenchEncoder | BenchSwin, string> = { micro: 'micro ViT', vit_tiny: 'ViT-Tiny/16', vit_small: 'ViT-Small/16', vit_base: 'ViT-Base/16', swin_tiny: 'Swin-T' };
 function cell(r: Row | undefined, withPct: boolean): string {
   if (!r) return '—';
   if (r.error) return `failed: ${r.error.length > 60 ? `${r.error.slice(0, 57)}…` : r.error}`;

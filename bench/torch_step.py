@@ -5,13 +5,19 @@ src/model/uper.ts (channel LayerNorm in its ConvModules, as ours), Dice + focal 
 gradient clipping at norm 1 as the app's defaults). Prints ms per step (median of --reps after --warmup steps) and
 the CPU's plain matmul GFLOP/s (best of 256², 512², 1024²).
 
+Swin rows (dim:heads:size:decoder:swin:classes, e.g. 96:3:128:uper:swin:4): Swin-T (depths 2-2-6-2, heads 3-6-12-24,
+window 7, the 3D patch kernel (T, 4, 4)) from the parity-tested reference test/reference/swin_torch.py (its forward
+functions over a dict of parameters), the 4 stage maps into the app's UPerNet or UNETR head without neck.
+
 Usage: /usr/bin/python3 bench/torch_step.py [--size 128] [--dim 192] [--heads 3] [--decoder unetr|uper] [--threads 2] [--reps 5]
-       /usr/bin/python3 bench/torch_step.py --rows 192:3:128:unetr,384:6:224:uper [--threads 1] --json
-  --rows: several shapes (dim:heads:size:decoder) in one process; --json: one JSON object per line (bench/train.ts reads them).
+       /usr/bin/python3 bench/torch_step.py --rows 192:3:128:unetr,384:6:224:uper,96:3:128:uper:swin:4 [--threads 1] --json
+  --rows: several shapes (dim:heads:size:decoder[:swin:classes]) in one process; --json: one JSON object per line (bench/train.ts reads them).
 """
 import json
 import argparse
+import os
 import statistics
+import sys
 import time
 
 import torch
@@ -157,6 +163,85 @@ def step_times(dim, heads, depth, size, t, batch, width, decoder, warmup, reps):
     return times
 
 
+SWIN_T = {'depths': [2, 2, 6, 2], 'heads': [3, 6, 12, 24], 'window': [7, 7]}
+
+
+class SwinModel(nn.Module):
+    """Swin-T with a (T, 4, 4) patch kernel over 1 channel and the app's head over its 4 stage maps, as parameters of
+    test/reference/swin_torch.py's functional forward (canonical names; weights normal 0.02, norms 1/0)."""
+
+    def __init__(self, dim, size, t, width, classes, decoder):
+        super().__init__()
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'reference'))
+        import swin_torch  # noqa: E402 (the reference lives with the tests)
+        self.ref = swin_torch
+        self.cfg = {'family': 'swin', 'embed': dim, **SWIN_T, 'patch': 4, 'patch_depth': 1, 'mlp_ratio': 4, 'eps': 1e-5, 'decoder': decoder}
+        shapes = {'patch_embed.proj.weight': (dim, 1, t, 4, 4), 'patch_embed.proj.bias': (dim,), 'patch_embed.norm.weight': (dim,), 'patch_embed.norm.bias': (dim,)}
+        rows = 13 * 13
+        for s_, depth in enumerate(SWIN_T['depths']):
+            c = dim * 2 ** s_
+            if s_ > 0:
+                shapes.update({f'layers.{s_}.downsample.norm.weight': (2 * c,), f'layers.{s_}.downsample.norm.bias': (2 * c,), f'layers.{s_}.downsample.reduction.weight': (c, 2 * c)})
+            for b in range(depth):
+                p = f'layers.{s_}.blocks.{b}.'
+                shapes.update({p + 'norm1.weight': (c,), p + 'norm1.bias': (c,), p + 'attn.qkv.weight': (3 * c, c), p + 'attn.qkv.bias': (3 * c,),
+                               p + 'attn.relative_position_bias_table': (rows, SWIN_T['heads'][s_]), p + 'attn.proj.weight': (c, c), p + 'attn.proj.bias': (c,),
+                               p + 'norm2.weight': (c,), p + 'norm2.bias': (c,), p + 'mlp.fc1.weight': (4 * c, c), p + 'mlp.fc1.bias': (4 * c,),
+                               p + 'mlp.fc2.weight': (c, 4 * c), p + 'mlp.fc2.bias': (c,)})
+            shapes.update({f'stage_norms.{s_}.weight': (c,), f'stage_norms.{s_}.bias': (c,)})
+        dims = [dim * 2 ** i for i in range(4)]
+        d = 'decode_head.'
+
+        def conv_module(name, cout, cin, k):
+            shapes.update({f'{name}.conv.weight': (cout, cin, k, k), f'{name}.norm.weight': (cout,), f'{name}.norm.bias': (cout,)})
+        if decoder == 'uper':
+            for i in range(4):
+                conv_module(f'{d}psp_modules.{i}.1', width, dims[3], 1)
+            conv_module(f'{d}bottleneck', width, dims[3] + 4 * width, 3)
+            for i in range(3):
+                conv_module(f'{d}lateral_convs.{i}', width, dims[i], 1)
+                conv_module(f'{d}fpn_convs.{i}', width, width, 3)
+            conv_module(f'{d}fpn_bottleneck', width, 4 * width, 3)
+        else:
+            for i in range(4):
+                shapes.update({f'{d}lateral.{i}.weight': (width, dims[i], 1, 1), f'{d}lateral.{i}.bias': (width,)})
+            for j in range(3):
+                shapes.update({f'{d}fuse.{j}.weight': (width, width, 3, 3), f'{d}fuse.{j}.bias': (width,)})
+        shapes.update({f'{d}conv_seg.weight': (classes, width, 1, 1), f'{d}conv_seg.bias': (classes,)})
+
+        def init(k, shape):
+            if k.endswith('norm.weight') or k.endswith('norm1.weight') or k.endswith('norm2.weight'):
+                return torch.ones(shape)
+            return torch.zeros(shape) if k.endswith('bias') else torch.randn(shape) * 0.02
+        self.params = nn.ParameterDict({k.replace('.', '__'): nn.Parameter(init(k, sh)) for k, sh in shapes.items()})
+
+    def forward(self, x):  # x [B, 1, T, H, W] as the ViT Model takes it
+        P = {k.replace('__', '.'): v for k, v in self.params.items()}
+        v = x.permute(0, 2, 3, 4, 1)  # the reference's [B, T, H, W, C]
+        _, maps = self.ref.encoder(P, self.cfg, v)
+        return self.ref.head(P, self.cfg, maps, tuple(x.shape[-2:]))
+
+
+def swin_step_times(dim, size, t, batch, width, decoder, classes, warmup, reps):
+    """ms of each timed training step of Swin-T (after `warmup` untimed ones), as step_times."""
+    torch.manual_seed(0)
+    model = SwinModel(dim, size, t, width, classes, decoder)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0.05)
+    x = torch.rand(batch, 1, t, size, size)
+    y = torch.randint(0, classes, (batch, size, size))
+    times = []
+    for i in range(warmup + reps):
+        t0 = time.perf_counter()
+        opt.zero_grad(set_to_none=True)
+        loss = dice_focal(model(x), y)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        if i >= warmup:
+            times.append((time.perf_counter() - t0) * 1000)
+    return times
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--size', type=int, default=128)
@@ -174,25 +259,29 @@ def main():
     ap.add_argument('--json', action='store_true', help='one JSON object per line instead of text')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    rows = [(a.dim, a.heads, a.size, a.decoder)]
+    rows = [(a.dim, a.heads, a.size, a.decoder, 'vit', 8)]
     if a.rows:
         rows = []
         for r in a.rows.split(','):
-            dim, heads, size, decoder = r.split(':')
-            if decoder not in ('unetr', 'uper'):
-                ap.error(f'--rows {r}: decoder must be unetr or uper')
-            rows.append((int(dim), int(heads), int(size), decoder))
+            f = r.split(':')
+            if len(f) not in (4, 6) or f[3] not in ('unetr', 'uper') or (len(f) == 6 and f[4] != 'swin'):
+                ap.error(f'--rows {r}: expected dim:heads:size:decoder or dim:heads:size:decoder:swin:classes, decoder unetr or uper')
+            rows.append((int(f[0]), int(f[1]), int(f[2]), f[3], 'swin' if len(f) == 6 else 'vit', int(f[5]) if len(f) == 6 else 8))
     mm = {n: matmul_gflops(n) for n in (256, 512, 1024)}
     if a.json:
         print(json.dumps({'kind': 'matmul', 'torch': torch.__version__, 'threads': a.threads, 'gflops': {str(n): g for n, g in mm.items()}, 'best': max(mm.values())}), flush=True)
-    for dim, heads, size, decoder in rows:
-        times = step_times(dim, heads, a.depth, size, a.T, a.batch, a.width, decoder, a.warmup, a.reps)
+    for dim, heads, size, decoder, arch, classes in rows:
+        if arch == 'swin':
+            times = swin_step_times(dim, size, a.T, a.batch, a.width, decoder, classes, a.warmup, a.reps)
+        else:
+            times = step_times(dim, heads, a.depth, size, a.T, a.batch, a.width, decoder, a.warmup, a.reps)
         med = statistics.median(times)
         if a.json:
-            print(json.dumps({'kind': 'step', 'dim': dim, 'heads': heads, 'depth': a.depth, 'size': size, 'T': a.T, 'batch': a.batch, 'width': a.width,
+            print(json.dumps({'kind': 'step', 'arch': arch, 'classes': classes, 'dim': dim, 'heads': heads, 'depth': a.depth, 'size': size, 'T': a.T, 'batch': a.batch, 'width': a.width,
                               'decoder': decoder, 'threads': a.threads, 'median_ms': med, 'min_ms': min(times), 'max_ms': max(times), 'reps': a.reps}), flush=True)
         else:
-            print(f'torch {torch.__version__} {a.threads} thread(s): ViT D {dim} depth {a.depth}, {size} px, T {a.T}, batch {a.batch}, '
+            what = f'Swin-T D {dim}, {classes} classes' if arch == 'swin' else f'ViT D {dim} depth {a.depth}'
+            print(f'torch {torch.__version__} {a.threads} thread(s): {what}, {size} px, T {a.T}, batch {a.batch}, '
                   f'{decoder} head w{a.width}: median {med:.0f} ms/step (range {min(times):.0f}-{max(times):.0f}, {a.reps} steps)')
     if not a.json:
         print('matmul ' + ', '.join(f'{n}² {g:.1f}' for n, g in mm.items()) + f' GFLOP/s (best {max(mm.values()):.1f})')

@@ -18,7 +18,7 @@ import { chooseBackend } from '../src/train/backend.ts';
 import { installDawn } from '../src/cli/backend.ts';
 import { useZlib } from '../src/cli/common.ts';
 import { benchTrainStep, matMulThroughput, median, type MatMulThroughput, type StepBench } from '../src/cli/benchCore.ts';
-import { BENCH_ENCODERS, benchTrainShapes, generatedEncoder, growthText, mib, shapeFlops, shapeLabel, type BenchEncoder, type StepShape } from '../src/cli/benchShapes.ts';
+import { BENCH_ENCODERS, BENCH_SWIN, benchTrainShapes, isBenchSwin, generatedEncoder, growthText, mib, shapeFlops, shapeLabel, type BenchEncoder, type StepShape } from '../src/cli/benchShapes.ts';
 import { trainStepFlops, encoderCost } from '../src/weights/flops.ts';
 import { microSpec } from '../src/weights/micro.ts';
 import { TrainingRun, caseVolume } from '../src/train/run.ts';
@@ -113,10 +113,15 @@ async function partTrain(): Promise<Row[]> {
 }
 
 // --- PyTorch on the same shapes (ViT-Tiny/Small rows), same machine, right after ------------------------------
-interface TorchStep { dim: number; size: number; decoder: string; threads: number; median_ms: number; min_ms: number; max_ms: number }
+interface TorchStep { arch?: string; dim: number; size: number; decoder: string; threads: number; median_ms: number; min_ms: number; max_ms: number }
 interface TorchOut { matmul: Array<{ threads: number; best: number; gflops: Record<string, number> }>; steps: TorchStep[] }
 function torchRun(shapes: StepShape[], threads: number): Promise<TorchOut> {
-  const rows = shapes.map((s) => { const e = BENCH_ENCODERS[s.encoder]; return `${e.embedDim}:${e.numHeads}:${s.size}:${s.decoder}`; }).join(',');
+  // ViT rows as dim:heads:size:decoder; Swin rows (the Swin-T of test/reference/swin_torch.py) as dim:heads:size:decoder:swin:classes.
+  const rows = shapes.map((s) => {
+    if (isBenchSwin(s.encoder)) return `${BENCH_SWIN[s.encoder].embedDim}:${BENCH_SWIN[s.encoder].numHeads}:${s.size}:${s.decoder}:swin:${s.numClasses ?? 8}`;
+    const e = BENCH_ENCODERS[s.encoder];
+    return `${e.embedDim}:${e.numHeads}:${s.size}:${s.decoder}`;
+  }).join(',');
   return new Promise((resolve, reject) => {
     const child = spawn('/usr/bin/python3', [path.join(ROOT, 'bench/torch_step.py'), '--rows', rows, '--threads', String(threads), '--reps', '5', '--warmup', '2', '--json']);
     let out = '', err = '';
@@ -142,9 +147,10 @@ async function partTorch(train: Row[]) {
   for (const m of out.matmul) say(`PyTorch ${m.threads} thread(s): matmul ${Object.entries(m.gflops).map(([n, g]) => `${n}² ${f1(g)}`).join(', ')} GFLOP/s (best ${f1(m.best)})`);
   const ratios = [];
   for (const s of shapes) {
-    const e = BENCH_ENCODERS[s.encoder];
+    const swin = isBenchSwin(s.encoder);
+    const dim = swin ? BENCH_SWIN[s.encoder as keyof typeof BENCH_SWIN].embedDim : BENCH_ENCODERS[s.encoder as keyof typeof BENCH_ENCODERS].embedDim;
     const wasm = train.find((r) => r.backend === 'wasm' && r.shape === s && 'medianMs' in r) as ReturnType<typeof row> | undefined;
-    const torch = out.steps.filter((t) => t.dim === e.embedDim && t.size === s.size && t.decoder === s.decoder);
+    const torch = out.steps.filter((t) => (t.arch === 'swin') === swin && t.dim === dim && t.size === s.size && t.decoder === s.decoder);
     const flops = shapeFlops(s).stepFlops;
     const parts = torch.map((t) => `${t.threads} thr ${t.median_ms.toFixed(0)} ms (${(flops / 1e9 / (t.median_ms / 1000)).toFixed(1)} GFLOP/s)`);
     const best = Math.min(...torch.map((t) => t.median_ms));

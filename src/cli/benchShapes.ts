@@ -2,7 +2,7 @@
 // the spot (timm layout, timm's initialisation from a seed), their model config and counted FLOPs. No tfjs here.
 import { makeConfig, type DecoderKind, type ModelConfig } from '../model/config.ts';
 import { inflate } from '../weights/inflate/index.ts';
-import { MICRO_VIT, microSpec, microState, type MicroSize } from '../weights/micro.ts';
+import { MICRO_SWIN, MICRO_VIT, microSpec, microState, microSwinState, type MicroSize } from '../weights/micro.ts';
 import { trainStepFlops, type StepFlops } from '../weights/flops.ts';
 import type { EncoderSpec, InflationStrategy, StateDict } from '../weights/types.ts';
 
@@ -16,8 +16,18 @@ export const BENCH_ENCODERS = {
 export type BenchEncoder = keyof typeof BENCH_ENCODERS;
 export const BENCH_ENCODER_NAMES = Object.keys(BENCH_ENCODERS) as BenchEncoder[];
 
+/** Hierarchical encoders the training benchmark generates: Swin-T (timm's swin_tiny_patch4_window7_224, 2D). */
+export const BENCH_SWIN = {
+  swin_tiny: { ...MICRO_SWIN, embedDim: 96, depth: 12, numHeads: 3, grid: [56, 56], swin: { depths: [2, 2, 6, 2], heads: [3, 6, 12, 24], window: [7, 7], patchDepth: 1 } },
+} as const satisfies Record<string, EncoderSpec>;
+export type BenchSwin = keyof typeof BENCH_SWIN;
+export const isBenchSwin = (e: string): e is BenchSwin => Object.hasOwn(BENCH_SWIN, e);
+
+/** The 2D spec of a bench encoder (ViT sizes as micro specs, Swin as its spec). */
+export const benchSpec = (e: BenchEncoder | BenchSwin): EncoderSpec => (isBenchSwin(e) ? BENCH_SWIN[e] : microSpec(BENCH_ENCODERS[e]));
+
 export interface StepShape {
-  encoder: BenchEncoder;
+  encoder: BenchEncoder | BenchSwin;
   decoder: DecoderKind;
   /** Decoder width (default as a TrainingRun: 16 for encoders with D < 64, else 64). */
   decoderWidth?: number;
@@ -32,8 +42,9 @@ export interface StepShape {
 
 /** The 2D encoder of `name`, generated (timm init from seed 0), then inflated for the shape (1 input channel). */
 export function generatedEncoder(shape: Pick<StepShape, 'encoder' | 'size' | 'T' | 'strategy'>): { spec: EncoderSpec; state: StateDict; notes: string[] } {
-  const size = BENCH_ENCODERS[shape.encoder];
-  const r = inflate(microState(size, 0), microSpec(size), { strategy: shape.strategy, T: shape.strategy === '2d' ? 1 : shape.T, inChans: 1, imgSize: shape.size, seed: 0 });
+  const e = shape.encoder;
+  const [state2d, spec2d] = isBenchSwin(e) ? [microSwinState(BENCH_SWIN[e], 0), BENCH_SWIN[e]] : [microState(BENCH_ENCODERS[e], 0), microSpec(BENCH_ENCODERS[e])];
+  const r = inflate(state2d, spec2d, { strategy: shape.strategy, T: shape.strategy === '2d' ? 1 : shape.T, inChans: 1, imgSize: shape.size, seed: 0 });
   return { spec: r.spec, state: r.state, notes: r.notes };
 }
 
@@ -47,10 +58,9 @@ export function benchConfig(shape: StepShape, spec: EncoderSpec): ModelConfig {
 
 /** Counted FLOPs of one training step of the shape (src/weights/flops.ts), without building anything. */
 export function shapeFlops(shape: StepShape): StepFlops {
-  const size = BENCH_ENCODERS[shape.encoder];
-  const spec = microSpec(size);
+  const spec = benchSpec(shape.encoder);
   const T = shape.strategy === '2d' ? 1 : shape.T;
-  const width = shape.decoderWidth ?? (size.embedDim < 64 ? 16 : 64);
+  const width = shape.decoderWidth ?? (spec.embedDim < 64 ? 16 : 64);
   return trainStepFlops(spec, { kind: shape.decoder, width, numClasses: shape.numClasses ?? 8 }, shape.size, 1, T, shape.batch);
 }
 
@@ -60,14 +70,16 @@ export const shapeLabel = (s: StepShape): string =>
 
 /**
  * The training rows of `npm run bench:train` and `bench:browser`: the micro ViT at 32 px, ViT-Tiny and ViT-Small at
- * 128 and 224 px, each with both heads, T 5, batch 2, in order of counted FLOPs. `only`: keep the rows whose label
- * contains one of these (BENCH_SHAPES, e.g. 'vit_tiny 128'); empty keeps all.
+ * 128 and 224 px, each with both heads, T 5, batch 2, in order of counted FLOPs; and Swin-T at 128 and 224 px with
+ * UPerNet (the paper's head for Swin), T 5, batch 2, 4 classes. `only`: keep the rows whose label contains one of
+ * these (BENCH_SHAPES, e.g. 'vit_tiny 128' or 'swin_tiny'); empty keeps all.
  */
 export function benchTrainShapes(only: readonly string[] = []): StepShape[] {
-  const shape = (encoder: BenchEncoder, size: number, decoder: DecoderKind): StepShape => ({ encoder, decoder, size, T: 5, strategy: 'center', batch: 2 });
+  const shape = (encoder: BenchEncoder | BenchSwin, size: number, decoder: DecoderKind): StepShape => ({ encoder, decoder, size, T: 5, strategy: 'center', batch: 2 });
   return [
     shape('micro', 32, 'unetr'), shape('micro', 32, 'uper'),
     ...(['vit_tiny', 'vit_small'] as const).flatMap((e) => [128, 224].flatMap((size) => [shape(e, size, 'unetr'), shape(e, size, 'uper')])),
+    ...[128, 224].map((size) => ({ ...shape('swin_tiny', size, 'uper'), numClasses: 4 })),
   ].filter((s) => !only.length || only.some((w) => shapeLabel(s).includes(w))).sort((a, b) => shapeFlops(a).stepFlops - shapeFlops(b).stepFlops);
 }
 

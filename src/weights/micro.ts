@@ -53,7 +53,8 @@ export const MICRO_SWIN_NAME = 'micro-swin (random init)';
 /**
  * The micro Swin: embed 16, depths 2-2-2-2 (every stage has a shifted block), heads 1-2-4-8, window 4, patch 4,
  * native 64 px (stage grids 16, 8, 4, 2: windowed + shifted in stages 0–1, window clipped to the grid in 2–3);
- * about 0.35 M encoder parameters, ~16 M MACs per 64 px window: small enough for SwiftShader in the e2e tests.
+ * 0.57 M encoder parameters (half of them in stage 3), 7.3 M MACs per 64 px window (flops.ts): small enough for
+ * SwiftShader in the e2e tests.
  */
 export const MICRO_SWIN: EncoderSpec = {
   family: 'swin', layout: 'timm', embedDim: 16, depth: 8, numHeads: 1, mlpRatio: 4, patchSize: 4, inChans: 3, grid: [16, 16],
