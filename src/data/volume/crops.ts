@@ -1,5 +1,6 @@
 // Training crops of the volume-based model (UNETR 3D): seeded random D×H×W crops whose centres are drawn on
-// foreground or background voxels with equal odds (MONAI's RandCropByPosNegLabeld with pos = neg = 1), shifted inside
+// foreground or background voxels with equal odds (MONAI's RandCropByPosNegLabeld with pos = neg = 1; background:
+// label 0 with the image above its intensity range's low end, as image_threshold 0 after scaling), shifted inside
 // the volume where they would fall off it, zero-padded where the volume is smaller than the crop; the same intensity
 // mapping as the window model (src/data/intensity.ts: a preset's range per channel → 0…1, clipped); the held-out
 // split along the axial axis for a single case. Pure, typed arrays.
@@ -152,30 +153,29 @@ export function cropLabel(label: Volume, start: Vec3, crop: Crop3, kRange: [numb
   return out;
 }
 
-/** Foreground (label > 0) voxel counts per slice along axis 2 (to draw the n-th foreground voxel without a list). */
-function foregroundPerSlice(label: Volume): Int32Array {
-  const [X, Y, Z] = label.dims;
+/** Voxels per slice along axis 2 for which `is(q)` holds (to draw the n-th of them without a list). */
+function countPerSlice(dims: Vec3, is: (q: number) => boolean): Int32Array {
+  const [X, Y, Z] = dims;
   const out = new Int32Array(Z);
   for (let k = 0; k < Z; k++) {
     let n = 0;
-    for (let q = k * X * Y, e = q + X * Y; q < e; q++) if (label.data[q] > 0) n++;
+    for (let q = k * X * Y, e = q + X * Y; q < e; q++) if (is(q)) n++;
     out[k] = n;
   }
   return out;
 }
 
 /**
- * The n-th (0-based) voxel of slices k0…k1−1, in i-fastest order, that is foreground (`fg`) or background: its
- * [k, j, i]. The slice is found from the per-slice counts, then scanned.
+ * The n-th (0-based) voxel of slices k0…k1−1, in i-fastest order, for which `is(q)` holds: its [k, j, i]. The slice
+ * is found from the per-slice counts, then scanned.
  */
-function nthVoxel(label: Volume, fgPerSlice: Int32Array, k0: number, k1: number, fg: boolean, n: number): Vec3 {
-  const [X, Y] = label.dims;
+function nthVoxel(dims: Vec3, perSlice: Int32Array, k0: number, k1: number, is: (q: number) => boolean, n: number): Vec3 {
+  const [X, Y] = dims;
   const plane = X * Y;
   for (let k = k0; k < k1; k++) {
-    const inSlice = fg ? fgPerSlice[k] : plane - fgPerSlice[k];
-    if (n >= inSlice) { n -= inSlice; continue; }
+    if (n >= perSlice[k]) { n -= perSlice[k]; continue; }
     for (let q = k * plane, e = q + plane; q < e; q++) {
-      if ((label.data[q] > 0) === fg && n-- === 0) {
+      if (is(q) && n-- === 0) {
         const r = q - k * plane;
         return [k, Math.floor(r / X), r % X];
       }
@@ -217,7 +217,7 @@ export function makeVolumeSampler(cases: readonly VolumeCase[], opts: VolumeSamp
   const channels = cases[0].volume.channels;
   const notes: string[] = [];
   const presets: Record<string, string> = {};
-  const byId = new Map<string, { volume: Volume; label: Volume; ranges: Range[]; fg: Int32Array }>();
+  const byId = new Map<string, { volume: Volume; label: Volume; ranges: Range[]; fg: Int32Array; bg: Int32Array; isFg: (q: number) => boolean; isBg: (q: number) => boolean }>();
   for (const c of cases) {
     if (byId.has(c.id)) throw new Error(`makeVolumeSampler: case id '${c.id}' appears twice.`);
     checkSameGrid(c.volume, c.label);
@@ -225,7 +225,12 @@ export function makeVolumeSampler(cases: readonly VolumeCase[], opts: VolumeSamp
     const preset = opts.preset ?? suggestPreset(c.volume).preset;
     const ranges = c.ranges ?? channelRanges(c.volume, preset);
     presets[c.id] = c.ranges ? 'given' : typeof preset === 'string' ? preset : preset.id;
-    byId.set(c.id, { volume: c.volume, label: c.label, ranges, fg: foregroundPerSlice(c.label) });
+    // NOTE: as MONAI's recipe (image_key given, image_threshold 0): background centres are label-0 voxels whose first
+    // channel is above the bottom of its range (mapped > 0), so crops are not centred in the air around the body.
+    const isFg = (q: number) => c.label.data[q] > 0;
+    const low = ranges[0].low;
+    const isBg = (q: number) => !(c.label.data[q] > 0) && c.volume.data[q] > low;
+    byId.set(c.id, { volume: c.volume, label: c.label, ranges, isFg, isBg, fg: countPerSlice(c.volume.dims, isFg), bg: countPerSlice(c.volume.dims, isBg) });
   }
 
   // --- split: by case; a single case without a validation case gives up one slab of axial slices -----------------
@@ -252,10 +257,11 @@ export function makeVolumeSampler(cases: readonly VolumeCase[], opts: VolumeSamp
     for (const c of valCases) val.push({ caseId: c.id, k0: 0, k1: c.volume.dims[2] });
     notes.push(valCases.length === 0 ? `No validation case among ${cases.length}: nothing is held out.` : `Split by case: ${trainCases.length} training, ${valCases.length} validation.`);
   }
-  const fgIn = (p: VolumePiece) => { let n = 0; const fg = byId.get(p.caseId)!.fg; for (let k = p.k0; k < p.k1; k++) n += fg[k]; return n; };
-  const fgCounts = train.map(fgIn);
+  const sumIn = (p: VolumePiece, per: Int32Array) => { let n = 0; for (let k = p.k0; k < p.k1; k++) n += per[k]; return n; };
+  const fgCounts = train.map((p) => sumIn(p, byId.get(p.caseId)!.fg));
+  const bgCounts = train.map((p) => sumIn(p, byId.get(p.caseId)!.bg));
   notes.push(`Crops of ${crop.join('×')} voxels (D×H×W, D axial), ${Math.round(pos * 100)} % centred on foreground voxels` +
-    (fgCounts.every((n) => n === 0) ? ' (none in the training slices: all on background).' : ', the others on background.'));
+    (fgCounts.every((n) => n === 0) ? ' (none in the training slices: all on background).' : ', the others on background voxels above the intensity range\'s low end.'));
 
   const [D, H, W] = crop;
   const cropLen = D * H * W;
@@ -269,10 +275,11 @@ export function makeVolumeSampler(cases: readonly VolumeCase[], opts: VolumeSamp
       const piece = train[pi];
       const cs = byId.get(piece.caseId)!;
       const [X, Y] = cs.volume.dims;
-      const plane = X * Y, voxels = (piece.k1 - piece.k0) * plane;
-      const fgN = fgCounts[pi], bgN = voxels - fgN;
+      const fgN = fgCounts[pi], bgN = bgCounts[pi];
+      // A piece with neither (all air, no label): centred on its middle voxel.
       const onFg = fgN > 0 && (bgN === 0 || rng.chance(pos));
-      const centre = nthVoxel(cs.label, cs.fg, piece.k0, piece.k1, onFg, rng.int(onFg ? fgN : bgN));
+      const centre: Vec3 = fgN + bgN === 0 ? [(piece.k0 + piece.k1) >> 1, Y >> 1, X >> 1]
+        : onFg ? nthVoxel(cs.volume.dims, cs.fg, piece.k0, piece.k1, cs.isFg, rng.int(fgN)) : nthVoxel(cs.volume.dims, cs.bg, piece.k0, piece.k1, cs.isBg, rng.int(bgN));
       // Shifted inside the piece (its slices) and the plane; padded where the piece is thinner than the crop.
       const start: Vec3 = [piece.k0 + cropStart(centre[0] - piece.k0, D, piece.k1 - piece.k0), cropStart(centre[1], H, Y), cropStart(centre[2], W, X)];
       const xi = cropImage(cs.volume, cs.ranges, start, crop, [piece.k0, piece.k1]);

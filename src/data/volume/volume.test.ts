@@ -81,6 +81,19 @@ describe('makeVolumeSampler', () => {
     expect(makeVolumeSampler([oneVoxelCase('a')], { crop: [3, 3, 3], batch: 4, seed: 8 }).batchAt(42).starts).not.toEqual(s.batchAt(42).starts);
   });
 
+  it('centres background crops on label-0 voxels above the intensity range\'s low end (not in the air)', () => {
+    const dims: Vec3 = [8, 4, 4];
+    const c: VolumeCase = {
+      id: 'air', split: 'train', ranges: [{ low: 0, high: 1000 }],
+      volume: makeVolume(dims, (i) => (i < 5 ? -5 : 500)), label: makeVolume(dims, (i, j, k) => (i === 7 && j === 0 && k === 0 ? 1 : 0)),
+    };
+    const s = makeVolumeSampler([c, oneVoxelCase('v', 'val')], { crop: [1, 1, 1], batch: 8, seed: 4 });
+    const seen = new Set<number>();
+    for (let step = 0; step < 20; step++) for (const { start } of s.batchAt(step).starts) seen.add(start[2]);
+    // Centres at i = 5, 6, 7 only (the foreground voxel is at i = 7); a 1-voxel crop starts at its centre.
+    expect([...seen].sort()).toEqual([5, 6, 7]);
+  });
+
   it('image and label of a crop are those of the volume at its start', () => {
     const s = makeVolumeSampler([oneVoxelCase('a', 'train', [6, 7, 8]), oneVoxelCase('v', 'val')], { crop: [4, 3, 2], batch: 2, seed: 1 });
     const b = s.batchAt(3);
