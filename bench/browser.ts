@@ -189,7 +189,7 @@ async function pageBackend(
 }
 
 // --- the table -----------------------------------------------------------------------------------------------------
-const NAMES: Record<BenchEncoder | BenchSwin, string> = { micro: 'micro ViT', vit_tiny: 'ViT-Tiny/16', vit_small: 'ViT-Small/16', vit_base: 'ViT-Base/16', swin_tiny: 'Swin-T' };
+const NAMES: Record<BenchEncoder | BenchSwin, string> = { micro: 'micro ViT', vit_tiny: 'ViT-Tiny/16', vit_small: 'ViT-Small/16', vit_base: 'ViT-Base/16', swin_tiny: 'Swin-T', swin_micro: 'micro Swin' };
 function cell(r: Row | undefined, withPct: boolean): string {
   if (!r) return '—';
   if (r.error) return `failed: ${r.error.length > 60 ? `${r.error.slice(0, 57)}…` : r.error}`;

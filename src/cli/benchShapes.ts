@@ -16,8 +16,12 @@ export const BENCH_ENCODERS = {
 export type BenchEncoder = keyof typeof BENCH_ENCODERS;
 export const BENCH_ENCODER_NAMES = Object.keys(BENCH_ENCODERS) as BenchEncoder[];
 
-/** Hierarchical encoders the training benchmark generates: Swin-T (timm's swin_tiny_patch4_window7_224, 2D). */
+/**
+ * Hierarchical encoders the benchmarks generate: Swin-T (timm's swin_tiny_patch4_window7_224, 2D) and the built-in
+ * micro Swin (for the FLOP checks of test/unit/flops-kernels.test.ts; not in the training rows).
+ */
 export const BENCH_SWIN = {
+  swin_micro: MICRO_SWIN,
   swin_tiny: { ...MICRO_SWIN, embedDim: 96, depth: 12, numHeads: 3, grid: [56, 56], swin: { depths: [2, 2, 6, 2], heads: [3, 6, 12, 24], window: [7, 7], patchDepth: 1 } },
 } as const satisfies Record<string, EncoderSpec>;
 export type BenchSwin = keyof typeof BENCH_SWIN;

@@ -85,6 +85,7 @@ function kernelTable(title: string, kernels: readonly Kernel[], interp: readonly
  * M_h [H, h] · [h, B·w·c], then M_w [W, w] · [w, B·H·c]; a resize to the same size runs nothing, a pool always runs.
  */
 function interpolationProducts(config: ModelConfig, B: number): Product[] {
+  if (config.encoder.swin) return swinInterpolationProducts(config, B);
   const g = config.imgSize / config.encoder.patchSize;
   const t = g >= 2 ? Math.floor(g / 2) : g; // the 2×2 max-pooled coarsest map
   const S = config.imgSize, W = config.decoderWidth, D = config.encoder.embedDim, K = config.numClasses;
@@ -106,6 +107,34 @@ function interpolationProducts(config: ModelConfig, B: number): Product[] {
     resize(2 * g, 4 * g, W); resize(g, 4 * g, W); resize(t, 4 * g, W); // fpn outputs 1–3 up to output 0 before the concat
   }
   resize(4 * g, S, K); // logits up to the input size (head.ts classify)
+  return ps;
+}
+
+/**
+ * The same for a Swin: the heads take the 4 stage maps (sides g, g/2, g/4, g/8 for g = imgSize / 4, widths C·2^i)
+ * with no neck and no pooling: UNETR resizes map 3 → 2 → 1 → 0 before each fuse; UPerNet pools the last map
+ * (width 8C) to 1, 2, 3, 6 and back, resizes the FPN top-down and the fpn outputs 1–3 up to map 0; then the logits.
+ */
+function swinInterpolationProducts(config: ModelConfig, B: number): Product[] {
+  const g = config.imgSize / config.encoder.patchSize;
+  const side = [g, g / 2, g / 4, g / 8];
+  const S = config.imgSize, W = config.decoderWidth, K = config.numClasses, C3 = 8 * config.encoder.embedDim;
+  const ps: Product[] = [];
+  const separable = (h: number, H: number, c: number): void => {
+    ps.push({ m: H, k: h, n: B * h * c, batch: 1 }, { m: H, k: h, n: B * H * c, batch: 1 });
+  };
+  const resize = (h: number, H: number, c: number): void => { if (h !== H) separable(h, H, c); };
+  if (config.decoder === 'unetr') {
+    for (const j of [2, 1, 0]) resize(side[j + 1], side[j], W);
+  } else {
+    for (const s of [1, 2, 3, 6]) {
+      separable(side[3], s, C3);
+      resize(s, side[3], W);
+    }
+    for (const j of [2, 1, 0]) resize(side[j + 1], side[j], W);
+    for (const j of [1, 2, 3]) resize(side[j], side[0], W);
+  }
+  resize(side[0], S, K);
   return ps;
 }
 
@@ -195,13 +224,17 @@ describe('the interpolation products, by hand', () => {
 });
 
 // micro ViT (D 32, depth 2, patch 8) at 32 and 64 px, both heads, T 1 and 5, batch 1 and 2; a ViT-Ti width (D 192,
-// depth 12, 3 heads, patch 16) at 64 px. Window and head as the benchmark's (8 classes, W 16 below D 64, else 64).
+// depth 12, 3 heads, patch 16) at 64 px; the micro Swin. Window and head as the benchmark's (8 classes, W 16 below D 64, else 64).
 const SHAPES: StepShape[] = [
   { encoder: 'micro', decoder: 'unetr', size: 32, T: 1, strategy: '2d', batch: 1 },
   { encoder: 'micro', decoder: 'unetr', size: 64, T: 5, strategy: 'center', batch: 2 },
   { encoder: 'micro', decoder: 'uper', size: 32, T: 5, strategy: 'center', batch: 2 },
   { encoder: 'micro', decoder: 'uper', size: 64, T: 1, strategy: '2d', batch: 1 },
   { encoder: 'vit_tiny', decoder: 'unetr', size: 64, T: 5, strategy: 'center', batch: 1 },
+  // The micro Swin (embed 16, depths 2-2-2-2, window 4): 32 px (grids 8, 4, 2, 1: shifted, then clipped) and 96 px
+  // (24, 12, 6 padded to 8 and shifted, 3 clipped), 8 classes, W 16.
+  { encoder: 'swin_micro', decoder: 'uper', size: 32, T: 5, strategy: 'center', batch: 2 },
+  { encoder: 'swin_micro', decoder: 'unetr', size: 96, T: 3, strategy: 'center', batch: 1 },
 ];
 const label = (s: StepShape): string => `${s.encoder} ${s.size} px ${s.decoder} T ${s.T} batch ${s.batch}`;
 const pct = (part: number, whole: number): string => `${((100 * part) / whole).toFixed(2)} %`;
