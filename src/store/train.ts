@@ -3,7 +3,7 @@
 import { TrainClient } from '../workers/trainClient.ts';
 import { BACKEND_LABEL, type BackendName } from '../core/backends.ts';
 import type { BackendInfo } from '../train/backend.ts';
-import type { CaseData, CheckpointSummary, RunLabels, TrainConfig, TrainEvent, TrainRequest } from '../workers/train.protocol.ts';
+import { DEFAULT_TRAIN_CONFIG, type CaseData, type CheckpointSummary, type RunLabels, type TrainConfig, type TrainEvent, type TrainRequest } from '../workers/train.protocol.ts';
 import { getState, setState, type AppState, type CaseEntry } from './store.ts';
 import { notify } from './actions.ts';
 import { fromCanonical, writeNifti } from '../nifti/index.ts';
@@ -190,8 +190,13 @@ export function chooseModel(choice: Partial<ModelChoice>) {
     const keep = new Set(s.trainDefaults.edited);
     const patch = Object.fromEntries(Object.entries(volumeTrainDefaults(preset)).filter(([k]) => !keep.has(k as keyof TrainConfig)));
     setState((st) => ({ trainConfig: { ...st.trainConfig, ...patch }, trainDefaults: { ...st.trainDefaults, why: `the volume model (${preset}): Dice + CE, AdamW lr 1e-4, weight decay 1e-5, as MONAI's BTCV recipe` } }));
-  } else if (s.encoder) {
-    applyEncoderDefaults(s.encoder);
+  } else {
+    // The window model's own defaults for what the volume model's changed (loss, weight decay, clipping …).
+    const keep = new Set(s.trainDefaults.edited);
+    const keys = Object.keys(volumeTrainDefaults(preset)) as Array<keyof TrainConfig>;
+    const patch = Object.fromEntries(keys.filter((k) => !keep.has(k)).map((k) => [k, DEFAULT_TRAIN_CONFIG[k]]));
+    setState((st) => ({ trainConfig: { ...st.trainConfig, ...patch }, trainDefaults: { ...st.trainDefaults, why: '' } }));
+    if (s.encoder) applyEncoderDefaults(s.encoder);
   }
 }
 
