@@ -5,6 +5,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { inflate } from '../../weights/inflate/index.ts';
+import { loadFixture, loadJson } from '../../weights/layouts/fixtures.testutil.ts';
+import { toCanonical } from '../../weights/layouts/index.ts';
 import { MICRO_SWIN, microSwinState } from '../../weights/micro.ts';
 import type { EncoderSpec } from '../../weights/types.ts';
 import { makeConfig } from '../config.ts';
@@ -104,6 +106,30 @@ describe('config and parameters', () => {
     state.set('head.weight', { dtype: 'float32', shape: [2, 2], data: new Float32Array(4) });
     expect(() => encoderParams(config, state)).toThrow(/unknown: head\.weight/);
   });
+});
+
+describe('converted checkpoints (src/weights/layouts) load strictly and run', () => {
+  // The micro fixtures of every Swin layout (depths 2-2-1-1, window 2 or 2×2×2), through toCanonical and inflate.
+  const LAYOUTS: Array<[string, string, string | undefined]> = [
+    ['swin_timm', 'timm/swin_micro/model.safetensors', 'swin_timm.config.json'], ['swin_timm_legacy', 'legacy', undefined],
+    ['swin_original', 'swin_micro_patch4_window2_32.pth', undefined], ['hf_swin', 'hf_swin', 'hf_swin.config.json'],
+    ['torchvision_swin', 'torchvision_swin', undefined], ['videoswin_original', 'swin_micro_patch244_window222_kinetics.pth', undefined],
+    ['torchvision_swin3d', 'swin3d', undefined],
+  ];
+  for (const [fixture, name, config] of LAYOUTS) {
+    it(`${fixture}: 'center' T 3, 1 channel, 32 px, UPerNet: the strict key check passes and the logits are finite`, () => {
+      const c = toCanonical(loadFixture(fixture), name, config ? loadJson(config) : undefined);
+      const { state, spec } = inflate(c.state, c.spec, { strategy: 'center', T: 3, inChans: 1, imgSize: 32 });
+      const cfg = makeConfig({ encoder: spec, numClasses: 3, decoder: 'uper', decoderWidth: 8 });
+      const params = createParams(cfg, state, 1);
+      const x = tf.tidy(() => tf.randomUniform([1, 3, 32, 32, 1], 0, 1, 'float32', 2));
+      const out = tf.tidy(() => Array.from(forward(params, cfg, x).dataSync()));
+      expect(out.length).toBe(32 * 32 * 3);
+      expect(out.every(Number.isFinite)).toBe(true);
+      disposeParams(params);
+      x.dispose();
+    });
+  }
 });
 
 describe('inflation equivalence', () => {
