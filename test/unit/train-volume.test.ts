@@ -68,4 +68,19 @@ describe('VolumeTrainingRun (wasm backend)', () => {
     run.dispose();
     resumed.dispose();
   });
+
+  it('pauses, resumes and stops between steps', { timeout: 120_000 }, async () => {
+    const events: TrainEvent[] = [];
+    const run = makeRun({ kind: 'volume', config: volumeModelConfig('micro', 1, 7) }, cases, 7, { ...base, steps: 10, valEvery: 0, autosave: false }, LABELS, (e) => {
+      events.push(e);
+      if (e.type === 'step' && e.step === 1) { run.pause(); setTimeout(() => run.resume(), 100); }
+      if (e.type === 'step' && e.step === 2) run.stop();
+    });
+    await run.run();
+    expect(ofType(events, 'state').map((e) => e.state)).toEqual(['running', 'paused', 'running', 'stopped']);
+    expect(ofType(events, 'step').map((e) => e.step)).toEqual([1, 2]);
+    expect(ofType(events, 'validation')).toHaveLength(0);
+    expect((await run.checkpoint(false)).meta.step).toBe(2);
+    run.dispose();
+  });
 });
