@@ -37,6 +37,9 @@ export function planWindows(dims: Vec3, roi: Crop3, overlap = 0.25, kRange: [num
  * Averages the logits of overlapping windows over slices k0…k1−1 of a volume of dims [X, Y, Z], then takes the arg
  * max per voxel (the lowest class on ties). Each window adds its logits [D, H, W, K] (classes fastest) with weight 1
  * to the voxels it covers inside the volume; padded parts are dropped.
+ * NOTE: it holds numClasses float32 sums per voxel of the slices it assembles: 28 MB for the ITK head (128×62×128,
+ * 7 classes), but 4.4 GB for a 512×512×300 CT with 14 classes, more than a browser tab has. Such volumes need a
+ * coarser model grid first (MONAI's recipe resamples to 1.5×1.5×2 mm); this app does not resample them yet.
  */
 export class WindowAssembler {
   private readonly sum: Float32Array;
