@@ -149,7 +149,7 @@ export interface StepFlops {
  * Counted FLOPs of one training step. NOTE: backward = 2 × forward (each product needs the gradient of both of its
  * operands), the usual convention; it includes the input gradient of the patch embedding, which tfjs's custom
  * matMul gradients compute too (PyTorch skips it: ~1.3 % of a ViT-Tiny step at T = 5). The optimiser update is not
- * counted. Checked against the product kernels tfjs runs (test/unit/flops-kernels.test.ts, cpu backend): the learned
+ * counted. Checked against the product kernels tfjs runs (test/unit/flops-kernels.test.ts, cpu backend; ViT and Swin): the learned
  * products match forwardFlops and stepFlops exactly; on top of them run the resize / pooling products that
  * decoderCost leaves out, I FLOPs forward and I again backward (a fixed matrix has no gradient of its own, only its
  * input's), so the step runs stepFlops + 2·I and backward / forward as run is (2·F + I) / (F + I) < 2, F =
