@@ -35,15 +35,21 @@ function layoutOf([B, D, H, W]: number[]): Layout {
   return { B, D, H, W, R, M: R - offsets[26], offsets };
 }
 
-/** t [B, D, H, W, ch] → its padded rows [R, ch]. */
-const paddedRows = (t: tf.Tensor, L: Layout): tf.Tensor2D =>
-  tf.pad(t, [[0, 0], [1, 1], [1, 1], [1, 1], [0, 0]]).reshape([L.R, t.shape[4] as number]);
+/**
+ * t [B, D, H, W, ch] zero-padded by `before` and `after` voxels on D, H and W, as rows [R, ch].
+ * NOTE: padded as [B, D, H, W·ch] (W's padding is ch values per voxel): tfjs-webgpu 4.22's Pad builds an invalid
+ * shader for rank 5 ("cannot index type 'vec5'").
+ */
+function paddedRows(t: tf.Tensor, L: Layout, before = 1, after = 1): tf.Tensor2D {
+  const ch = t.shape[4] as number;
+  return tf.pad(t.reshape([L.B, L.D, L.H, L.W * ch]), [[0, 0], [before, after], [before, after], [before * ch, after * ch]]).reshape([L.R, ch]);
+}
 
-/** Rows [M, ch] in the padded layout → the voxels [B, D, H, W, ch] (garbage rows dropped). */
+/** Rows [M, ch] in the padded layout → the voxels [B, D, H, W, ch] (garbage rows dropped; a rank-4 slice, as above). */
 function cropRows(y: tf.Tensor, L: Layout): tf.Tensor5D {
   const ch = y.shape[1] as number;
-  const full = tf.concat([y, tf.zeros([L.R - L.M, ch])], 0).reshape([L.B, L.D + 2, L.H + 2, L.W + 2, ch]);
-  return tf.slice(full, [0, 0, 0, 0, 0], [L.B, L.D, L.H, L.W, ch]) as tf.Tensor5D;
+  const full = tf.concat([y, tf.zeros([L.R - L.M, ch])], 0).reshape([L.B, L.D + 2, L.H + 2, (L.W + 2) * ch]);
+  return tf.slice(full, [0, 0, 0, 0], [L.B, L.D, L.H, L.W * ch]).reshape([L.B, L.D, L.H, L.W, ch]) as tf.Tensor5D;
 }
 
 /** Σ_t rows[offset_t + r] · tap(t) over the 27 offsets, each shifted copy made and freed in its own tidy: [M, out]. */
@@ -87,7 +93,7 @@ function conv3x3x3(x: tf.Tensor5D, wk: tf.Tensor3D): tf.Tensor5D {
       const dx = cropRows(sum, L);
       sum.dispose();
       // dy in the padded layout's first M rows (zeros on the garbage rows), then dW_o = shifted xpᵀ · dy.
-      const g = tf.pad(dy, [[0, 0], [0, 2], [0, 2], [0, 2], [0, 0]]).reshape([L.R, cout]).slice([0, 0], [L.M, cout]);
+      const g = paddedRows(dy, L, 0, 2).slice([0, 0], [L.M, cout]);
       const xr = paddedRows(xi, L);
       const dws = L.offsets.map((off) => tf.tidy(() => product(tf.slice(xr, [off, 0], [L.M, cin]), g, true, false)));
       return [dx, tf.stack(dws)];
@@ -105,11 +111,15 @@ export function conv3d(x: tf.Tensor5D, w: tf.Tensor, b: tf.Tensor | null): tf.Te
   if (w.rank !== 5 || x.shape[4] !== cin || k0 !== k1 || k1 !== k2 || (k0 !== 1 && k0 !== 3)) {
     throw new Error(`ops3d.conv3d: input [${x.shape.join(', ')}] and weight [${w.shape.join(', ')}] (need [out, ${x.shape[4]}, k, k, k], k 1 or 3)`);
   }
-  const y = k0 === 1
-    ? (linear(x, w.reshape([out, cin]), null) as tf.Tensor5D)
-    : conv3x3x3(x, w.transpose([2, 3, 4, 1, 0]).reshape([27, cin, out]) as tf.Tensor3D);
-  return b ? y.add(b) : y;
+  if (k0 === 1) return linear(x, w.reshape([out, cin]), b) as tf.Tensor5D;
+  return addBias(conv3x3x3(x, w.transpose([2, 3, 4, 1, 0]).reshape([27, cin, out]) as tf.Tensor3D), b);
 }
+
+/**
+ * y + b over the channels (last axis), on y folded to [voxels, C].
+ * NOTE: tfjs-webgpu 4.22's broadcasting binary ops build an invalid shader for rank 5 ("cannot index type 'vec5'").
+ */
+const addBias = (y: tf.Tensor5D, b: tf.Tensor | null): tf.Tensor5D => (b ? (y.reshape([-1, y.shape[4]]).add(b).reshape(y.shape) as tf.Tensor5D) : y);
 
 /**
  * nn.ConvTranspose3d(in, out, kernel 2, stride 2, no padding) on channels-last x [B, d, h, w, in] with a PyTorch weight
@@ -131,7 +141,7 @@ export function convTranspose2x2x2(x: tf.Tensor5D, w: tf.Tensor, b: tf.Tensor | 
     .reshape([B * 2 * d, h, wd, 2, 2 * out])
     .transpose([0, 1, 3, 2, 4]) // [B·2d, h, b, w, (c, out)]
     .reshape([B, 2 * d, 2 * h, 2 * wd, out]) as tf.Tensor5D;
-  return b ? y.add(b) : y;
+  return addBias(y, b);
 }
 
 /** nn.InstanceNorm3d(C) with its defaults (affine = False, eps 1e-5, biased variance): per sample and channel over D, H, W. */
@@ -143,8 +153,13 @@ export function instanceNorm3d(x: tf.Tensor5D, eps = NORM_EPS): tf.Tensor5D {
   return flat.sub(mean).mul(tf.rsqrt(variance.add(eps))).reshape([B, D, H, W, C]) as tf.Tensor5D;
 }
 
-/** LeakyReLU (MONAI's UnetResBlock: negative slope 0.01). */
-export const leakyRelu = (x: tf.Tensor5D, slope = LEAKY_SLOPE): tf.Tensor5D => tf.leakyRelu(x, slope);
+/**
+ * LeakyReLU (MONAI's UnetResBlock: negative slope 0.01), on the map folded to [voxels, C].
+ * NOTE: tfjs-webgpu 4.22's Select ("Where for rank 5 is not yet supported"), which LeakyRelu's gradient runs, takes
+ * rank ≤ 4.
+ */
+export const leakyRelu = (x: tf.Tensor5D, slope = LEAKY_SLOPE): tf.Tensor5D =>
+  tf.leakyRelu(x.reshape([-1, x.shape[4]]), slope).reshape(x.shape) as tf.Tensor5D;
 
 /**
  * The "perceptron" patch embedding's rearrangement: x [B, D, H, W, C] → [B·(D/P)(H/P)(W/P), P³·C], tokens in

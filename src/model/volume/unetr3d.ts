@@ -68,12 +68,15 @@ const convW = (params: ParamMap, name: string): tf.Tensor => need(params, `${nam
  */
 function convParts(parts: tf.Tensor5D[], w: tf.Tensor): tf.Tensor5D {
   if (parts.length === 1) return conv3d(parts[0], w, null);
-  const [out, , ...k] = w.shape;
+  const [out, cin, ...k] = w.shape;
+  const taps = k.reduce((a, v) => a * v, 1);
+  // NOTE: sliced as [out, in, k³]: the slice's gradient is a pad, and tfjs-webgpu 4.22's Pad fails at rank 5.
+  const w3 = w.reshape([out, cin, taps]);
   let c0 = 0;
   let y: tf.Tensor5D | null = null;
   for (const part of parts) {
     const c = part.shape[4];
-    const term = conv3d(part, tf.slice(w, [0, c0, 0, 0, 0], [out, c, ...k]), null);
+    const term = conv3d(part, tf.slice(w3, [0, c0, 0], [out, c, taps]).reshape([out, c, ...k]), null);
     y = y ? (y.add(term) as tf.Tensor5D) : term;
     c0 += c;
   }
