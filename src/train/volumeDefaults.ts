@@ -29,8 +29,8 @@ export function describeVolumeConfig(c: VolumeModelConfig): string {
  * quarter turns p 0.1, intensity shift p 0.5), validation by sliding window.
  * NOTE: MONAI keeps the learning rate constant; the app's schedule decays it linearly to 0 at the last step.
  * The browser and micro presets start from the same recipe with 'light' augmentation (shift only) and 2 crops a step
- * (a step must fit a laptop GPU's memory); the lr is that of the recipe (measured against 1e-3: bench/RESULTS.md,
- * "3D UNETR training").
+ * (a step must fit a laptop GPU's memory); the lr is that of the recipe: 1e-3 learnt no better in 300 micro steps
+ * (bench/RESULTS.md, "3D UNETR training").
  */
 export function volumeTrainDefaults(preset: VolumePresetName): Pick<TrainConfig, 'steps' | 'batch' | 'lr' | 'weightDecay' | 'warmupSteps' | 'loss' | 'clip' | 'layerDecay' | 'valEvery' | 'augment' | 'axis' | 'ignoreBackground'> {
   const recipe = { lr: 1e-4, weightDecay: 1e-5, warmupSteps: 0, loss: 'dice-ce' as const, clip: 0, layerDecay: 1, axis: 2 as const, ignoreBackground: false };
