@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerWasm } from '../../train/backend.ts';
 import { makeAdamW } from '../../train/optim/index.ts';
-import { createUnetr3dParams, unetr3dForward, unetr3dParamCount, unetr3dParamSpecs, unetr3dPredict, UNETR3D_MICRO, UNETR3D_PRESETS, validateVolumeConfig, volumeConfig, volumeLoss, type VolumeModelConfig } from './index.ts';
+import { createUnetr3dParams, loadUnetr3dParams, unetr3dForward, unetr3dParamCount, unetr3dParamSpecs, unetr3dPredict, UNETR3D_MICRO, UNETR3D_PRESETS, validateVolumeConfig, volumeConfig, volumeLoss, type VolumeModelConfig } from './index.ts';
 
 describe('unetr3d config and parameters', () => {
   it("'monai-btcv' is MONAI's BTCV recipe and 'browser' a smaller one with the same structure", () => {
@@ -36,6 +36,21 @@ describe('unetr3d config and parameters', () => {
     expect(unetr3dParamCount(cfg)).toBe(vit + enc + dec + 14 * 16 + 14);
     // 92.78 M (the UNETR paper's table gives 92.58 M for its BTCV model).
     expect(unetr3dParamCount(cfg)).toBe(92_784_046);
+  });
+
+  it('loads a state dict strictly by name (missing, unknown and misshapen keys named) and gives back the same values', () => {
+    const cfg: VolumeModelConfig = { ...UNETR3D_MICRO, inChans: 1, numClasses: 2 };
+    const made = createUnetr3dParams(cfg, 9);
+    const state = new Map([...made].map(([k, v]) => [k, { dtype: 'float32' as const, shape: [...v.shape], data: Float32Array.from(v.dataSync()) }]));
+    const loaded = loadUnetr3dParams(cfg, state);
+    expect([...loaded.keys()]).toEqual([...made.keys()]);
+    for (const [k, v] of loaded) expect(Array.from(v.dataSync()), k).toEqual(Array.from(made.get(k)!.dataSync()));
+    const without = new Map(state);
+    without.delete('vit.norm.bias');
+    expect(() => loadUnetr3dParams(cfg, without)).toThrow(/missing: vit\.norm\.bias/);
+    expect(() => loadUnetr3dParams(cfg, new Map([...state, ['vit.blocks.0.attn.qkv.bias', { dtype: 'float32', shape: [96], data: new Float32Array(96) }]]))).toThrow(/unknown: vit\.blocks\.0\.attn\.qkv\.bias/);
+    expect(() => loadUnetr3dParams(cfg, new Map([...state, ['out.conv.conv.bias', { dtype: 'float32', shape: [3], data: new Float32Array(3) }]]))).toThrow(/'out\.conv\.conv\.bias' has shape \[3\], the config needs \[2\]/);
+    for (const m of [made, loaded]) for (const v of m.values()) v.dispose();
   });
 
   it('refuses configs it cannot build, naming the field', () => {
