@@ -1,6 +1,7 @@
 // The volume-based model in Chromium (issue 16): on the ITK sample, Model → Volume-based (3D UNETR, from scratch) at
 // the micro size, a few steps validated at the end → the loss and Dice curves, and the live prediction of the slice
-// in view from the sliding-window output; the run is named for the model. Micro config and few steps: the page's
+// in view from the sliding-window output; the run is named for the model; Compare strategies trains the volume row
+// ('compare: unetr3d') without an encoder. Micro config and few steps: the page's
 // automatic backend (WebAssembly where WebGPU is a software adapter).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
@@ -44,6 +45,18 @@ describe('volume model (3D UNETR)', () => {
     await expect.poll(async () => Number(await pane.getAttribute('data-step')), { timeout: 90_000 }).toBe(3);
     await page.screenshot({ path: path.join(ARTIFACTS, 'volume-unetr3d-run.png') });
     expect(await page.getByTestId('run-label').allTextContents()).toEqual(['UNETR 3D 32³ · 3 steps']);
+
+    // Compare strategies with the volume row alone: no encoder asked for, the same settings, kept as 'compare: unetr3d'.
+    for (const s of ['center', '2d', 'scratch']) await page.getByTestId(`compare-pick-${s}`).uncheck();
+    await page.getByTestId('compare-pick-unetr3d').check();
+    expect(await page.getByTestId('compare-blocker').count()).toBe(0);
+    await page.getByTestId('compare-strategies').click();
+    const progress = page.getByTestId('compare-progress');
+    await expect.poll(() => progress.getAttribute('data-status'), { timeout: 150_000 }).toMatch(/^(done|stopped|failed)$/);
+    expect(await progress.textContent()).toBe('1 / 1 done');
+    expect(await page.getByTestId('run-label').allTextContents()).toEqual(['UNETR 3D 32³ · 3 steps', 'compare: unetr3d']);
+    expect(await page.getByTestId('compare-table').locator('tbody tr').getAttribute('data-strategy')).toBe('unetr3d');
+    expect(await page.getByTestId('model-kind-unetr3d').isChecked()).toBe(true);
     expect(errors).toEqual([]);
     await page.close();
   }, 240_000);
