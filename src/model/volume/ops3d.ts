@@ -52,18 +52,22 @@ function cropRows(y: tf.Tensor, L: Layout): tf.Tensor5D {
   return tf.slice(full, [0, 0, 0, 0], [L.B, L.D, L.H, L.W * ch]).reshape([L.B, L.D, L.H, L.W, ch]) as tf.Tensor5D;
 }
 
-/** Σ_t rows[offset_t + r] · tap(t) over the 27 offsets, each shifted copy made and freed in its own tidy: [M, out]. */
+/**
+ * Σ_t rows[offset_t + r] · tap(t) over the 27 offsets: [M, out]. The products are summed three at a time (one AddN
+ * per row of taps instead of three Adds: fewer kernels and one pass over the running sum), each group made in its
+ * own tidy, so at most four products are alive at once.
+ */
 function correlate(rows: tf.Tensor2D, L: Layout, tap: (patch: tf.Tensor2D, t: number) => tf.Tensor): tf.Tensor {
   const ch = rows.shape[1];
   let acc: tf.Tensor | null = null;
-  L.offsets.forEach((off, t) => {
+  for (let g = 0; g < 27; g += 3) {
     const prev: tf.Tensor | null = acc;
     acc = tf.tidy(() => {
-      const term = tap(tf.slice(rows, [off, 0], [L.M, ch]), t);
-      return prev ? prev.add(term) : term;
+      const terms = [g, g + 1, g + 2].map((t) => tap(tf.slice(rows, [L.offsets[t], 0], [L.M, ch]), t));
+      return tf.addN(prev ? [prev, ...terms] : terms);
     });
     if (prev) prev.dispose();
-  });
+  }
   return acc as unknown as tf.Tensor;
 }
 
@@ -79,17 +83,18 @@ function conv3x3x3(x: tf.Tensor5D, wk: tf.Tensor3D): tf.Tensor5D {
   const [, , , , cin] = x.shape;
   const cout = wk.shape[2];
   const L = layoutOf(x.shape);
-  const tapOf = (w: tf.Tensor, t: number): tf.Tensor2D => tf.slice(w, [t, 0, 0], [1, cin, cout]).reshape([cin, cout]);
   return customOp<tf.Tensor5D>(
     [x, wk],
     (xi, wi) => {
-      const sum = correlate(paddedRows(xi, L), L, (patch, t) => tf.matMul(patch, tapOf(wi, t)));
+      const taps = tf.unstack(wi); // 27 × [in, out]
+      const sum = correlate(paddedRows(xi, L), L, (patch, t) => tf.matMul(patch, taps[t]));
       const y = cropRows(sum, L);
       sum.dispose(); // made across the per-shift tidies: freed here, not by the enclosing tidy
       return y;
     },
     (dy, [xi, wi]) => {
-      const sum = correlate(paddedRows(dy, L), L, (patch, t) => product(patch, tapOf(wi, 26 - t), false, true));
+      const taps = tf.unstack(wi);
+      const sum = correlate(paddedRows(dy, L), L, (patch, t) => product(patch, taps[26 - t], false, true));
       const dx = cropRows(sum, L);
       sum.dispose();
       // dy in the padded layout's first M rows (zeros on the garbage rows), then dW_o = shifted xpᵀ · dy.
