@@ -260,6 +260,7 @@ export function makeVolumeSampler(cases: readonly VolumeCase[], opts: VolumeSamp
   const sumIn = (p: VolumePiece, per: Int32Array) => { let n = 0; for (let k = p.k0; k < p.k1; k++) n += per[k]; return n; };
   const fgCounts = train.map((p) => sumIn(p, byId.get(p.caseId)!.fg));
   const bgCounts = train.map((p) => sumIn(p, byId.get(p.caseId)!.bg));
+  const fgTotal = fgCounts.reduce((a, v) => a + v, 0), bgTotal = bgCounts.reduce((a, v) => a + v, 0);
   notes.push(`Crops of ${crop.join('×')} voxels (D×H×W, D axial), ${Math.round(pos * 100)} % centred on foreground voxels` +
     (fgCounts.every((n) => n === 0) ? ' (none in the training slices: all on background).' : ', the others on background voxels above the intensity range\'s low end.'));
 
@@ -271,15 +272,21 @@ export function makeVolumeSampler(cases: readonly VolumeCase[], opts: VolumeSamp
     const x = new Float32Array(batch * cropLen * channels), y = new Int32Array(batch * cropLen);
     const starts: VolumeBatch['starts'] = [];
     for (let b = 0; b < batch; b++) {
-      const pi = rng.int(train.length);
+      // Foreground or background first, then a centre drawn uniformly among ALL such voxels of the training pieces
+      // (MONAI draws over the whole volume): a piece's odds are its share of them.
+      // NOTE: drawing the piece first, uniformly, sent half the crops of the ITK head to its 9 training slices above
+      // the held-out slab (all air, 23 of 32 slices padding), and the model learnt nothing but air (issue 16).
+      const onFg = fgTotal > 0 && (bgTotal === 0 || rng.chance(pos));
+      const counts = onFg ? fgCounts : bgCounts;
+      let n = fgTotal + bgTotal === 0 ? 0 : rng.int(onFg ? fgTotal : bgTotal), pi = 0;
+      while (pi < train.length - 1 && n >= counts[pi]) n -= counts[pi++];
+      // No candidate anywhere (all air, no label): a piece drawn uniformly, centred on its middle voxel.
+      if (fgTotal + bgTotal === 0) pi = rng.int(train.length);
       const piece = train[pi];
       const cs = byId.get(piece.caseId)!;
       const [X, Y] = cs.volume.dims;
-      const fgN = fgCounts[pi], bgN = bgCounts[pi];
-      // A piece with neither (all air, no label): centred on its middle voxel.
-      const onFg = fgN > 0 && (bgN === 0 || rng.chance(pos));
-      const centre: Vec3 = fgN + bgN === 0 ? [(piece.k0 + piece.k1) >> 1, Y >> 1, X >> 1]
-        : onFg ? nthVoxel(cs.volume.dims, cs.fg, piece.k0, piece.k1, cs.isFg, rng.int(fgN)) : nthVoxel(cs.volume.dims, cs.bg, piece.k0, piece.k1, cs.isBg, rng.int(bgN));
+      const centre: Vec3 = fgTotal + bgTotal === 0 ? [(piece.k0 + piece.k1) >> 1, Y >> 1, X >> 1]
+        : onFg ? nthVoxel(cs.volume.dims, cs.fg, piece.k0, piece.k1, cs.isFg, n) : nthVoxel(cs.volume.dims, cs.bg, piece.k0, piece.k1, cs.isBg, n);
       // Shifted inside the piece (its slices) and the plane; padded where the piece is thinner than the crop.
       const start: Vec3 = [piece.k0 + cropStart(centre[0] - piece.k0, D, piece.k1 - piece.k0), cropStart(centre[1], H, Y), cropStart(centre[2], W, X)];
       const xi = cropImage(cs.volume, cs.ranges, start, crop, [piece.k0, piece.k1]);

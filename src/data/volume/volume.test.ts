@@ -94,6 +94,22 @@ describe('makeVolumeSampler', () => {
     expect([...seen].sort()).toEqual([5, 6, 7]);
   });
 
+  it('draws centres uniformly over the candidate voxels of all training pieces, not a piece first (issue 16)', () => {
+    // Every voxel of 'big' (3 voxels) and of 'small' (1 voxel) is foreground; all crops on foreground: 'small' holds
+    // 1 of the 4 candidates, so it gets 1/4 of the crops (drawing the case first gave it 1/2). The single-case slab
+    // split of the ITK head left a 9-slice piece of air that way, and half the crops were air and zero padding.
+    const fgCase = (id: string, dims: Vec3): VolumeCase => ({
+      id, split: 'train', ranges: [{ low: 0, high: 1000 }], volume: makeVolume(dims, () => 500, { name: `${id}.nii.gz` }),
+      label: makeVolume(dims, () => 1, { name: `${id}_seg.nii.gz` }),
+    });
+    const s = makeVolumeSampler([fgCase('big', [3, 1, 1]), fgCase('small', [1, 1, 1])], { crop: [1, 1, 1], batch: 50, seed: 5, posFraction: 1 });
+    const seen = new Map<string, number>();
+    for (let step = 0; step < 40; step++) for (const { caseId, start } of s.batchAt(step).starts) seen.set(`${caseId}@${start[2]}`, (seen.get(`${caseId}@${start[2]}`) ?? 0) + 1);
+    // 2,000 crops, each of the 4 voxels expected 500 times (σ ≈ 19).
+    expect([...seen.keys()].sort()).toEqual(['big@0', 'big@1', 'big@2', 'small@0']);
+    for (const n of seen.values()) expect(Math.abs(n - 500)).toBeLessThan(80);
+  });
+
   it('image and label of a crop are those of the volume at its start', () => {
     const s = makeVolumeSampler([oneVoxelCase('a', 'train', [6, 7, 8]), oneVoxelCase('v', 'val')], { crop: [4, 3, 2], batch: 2, seed: 1 });
     const b = s.batchAt(3);
