@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Vec3 } from '../../core/types.ts';
 import { makeVolume } from '../windows/testutil.ts';
-import { cropImage, cropLabel, cropStart, makeVolumeSampler, VOLUME_AUGMENT, type VolumeCase } from './crops.ts';
+import { cropImage, cropLabel, cropStart, heldOutSlab, makeVolumeSampler, VOLUME_AUGMENT, type VolumeCase } from './crops.ts';
+import { validationSlab } from '../windows/sampler.ts';
 import { planWindows, windowStarts, WindowAssembler } from './sliding.ts';
 
 const ramp = (dims: Vec3, name = 'ramp.nii.gz') => makeVolume(dims, (i, j, k) => i + 10 * j + 100 * k, { name });
@@ -108,6 +109,19 @@ describe('makeVolumeSampler', () => {
     // 2,000 crops, each of the 4 voxels expected 500 times (σ ≈ 19).
     expect([...seen.keys()].sort()).toEqual(['big@0', 'big@1', 'big@2', 'small@0']);
     for (const n of seen.values()) expect(Math.abs(n - 500)).toBeLessThan(80);
+  });
+
+  it('holds out the most representative slab of a single case, not the last one with every label value (issue 16)', () => {
+    // 4 × 1 × 10: slices 0…7 are [1, 2, 2, 3], slice 8 [1, 1, 2, 3], slice 9 all 1; class voxels V = 14, 17, 9.
+    // Slabs of 2 (n / Z = 0.2) all hold classes 1, 2, 3; Σ_c min(v_c / V_c, 0.2): 0…7 → 2/14 + 0.2 + 0.2 = 0.543,
+    // 7…8 → 0.2 + 3/17 + 0.2 = 0.576, 8…9 → 0.2 + 1/17 + 1/9 = 0.370 (what counting classes alone picks).
+    const row = (k: number) => (k < 8 ? [1, 2, 2, 3] : k === 8 ? [1, 1, 2, 3] : [1, 1, 1, 1]);
+    const label = makeVolume([4, 1, 10], (i, _j, k) => row(k)[i], { name: 'slab_seg.nii.gz' });
+    expect(heldOutSlab(label, 2)).toEqual({ start: 7, classes: 3, total: 3 });
+    expect(validationSlab(label, 2, 2, 0)?.start).toBe(8);
+    const s = makeVolumeSampler([{ id: 'one', split: 'train', volume: makeVolume([4, 1, 10], () => 500), label, ranges: [{ low: 0, high: 1000 }] }], { crop: [1, 1, 1], batch: 1, seed: 0 });
+    expect(s.val).toEqual([{ caseId: 'one', k0: 7, k1: 9 }]);
+    expect(s.train).toEqual([{ caseId: 'one', k0: 0, k1: 7 }, { caseId: 'one', k0: 9, k1: 10 }]);
   });
 
   it('image and label of a crop are those of the volume at its start', () => {
