@@ -153,18 +153,19 @@ describe('makeVolumeSampler', () => {
       label: makeVolume(dims, (i, j, k) => (i === 1 && j === 1 && k % 3 === 0 ? 1 : 0)),
     };
     const s = makeVolumeSampler([c], { crop: [6, 4, 4], batch: 3, seed: 2 });
-    // 20 % of 20 slices = 4; every slab holds both values, ties go to the last: 16…19.
-    expect(s.val).toEqual([{ caseId: 'only', k0: 16, k1: 20 }]);
-    expect(s.train).toEqual([{ caseId: 'only', k0: 0, k1: 16 }]);
-    expect(s.notes[0]).toMatch(/validation is the slab of axial slices 16…19 \(4 of 20/);
+    // 20 % of 20 slices = 4; every slab holds both values; class 1 (slices 0, 3, …, 18) is best represented by slabs
+    // holding two of its 7 slices (2/7 capped at 4/20), ties go to the last: 15…18.
+    expect(s.val).toEqual([{ caseId: 'only', k0: 15, k1: 19 }]);
+    expect(s.train).toEqual([{ caseId: 'only', k0: 0, k1: 15 }, { caseId: 'only', k0: 19, k1: 20 }]);
+    expect(s.notes[0]).toMatch(/validation is the slab of axial slices 15…18 \(4 of 20/);
     for (let step = 0; step < 30; step++) {
       const b = s.batchAt(step);
       for (let n = 0; n < 3; n++) {
         const k0 = b.starts[n].start[0];
         for (let d = 0; d < 6; d++) {
-          const inVal = k0 + d >= 16;
-          // Intensity 500 → 0.5 where read, 0 in the held-out slab.
-          expect(b.x[n * 96 + d * 16]).toBe(inVal ? 0 : 0.5);
+          const k = k0 + d, read = k >= 0 && k < 20 && !(k >= 15 && k < 19);
+          // Intensity 500 → 0.5 where read, 0 in the held-out slab (and outside the volume).
+          expect(b.x[n * 96 + d * 16]).toBe(read ? 0.5 : 0);
         }
       }
     }
