@@ -1,26 +1,31 @@
-// Learning rate of the volume model's short runs (issue 16, bench/RESULTS.md "3D UNETR training"): the micro preset
-// from scratch on the bundled ITK head (wasm, batch 2, Dice + CE, AdamW wd 1e-5, no warm-up, linear decay), the
-// held-out slab's mean Dice by sliding window every 50 steps, for MONAI's lr 1e-4 and the window model's 1e-3.
-// Run: node --import tsx bench/unetr3d-lr.mts [steps] [lr,lr,…]
+// Learning of the volume model's short runs (issue 16, bench/RESULTS.md "3D UNETR training"): a preset from scratch
+// on the bundled ITK head with the app's defaults for that preset (src/train/volumeDefaults.ts: batch, lr, schedule,
+// augmentation, validation interval), seed 0, wasm; the held-out slab's Dice per class by sliding window at every
+// validation, for each learning rate given (default: the preset's own).
+// Run: node --import tsx bench/unetr3d-lr.mts [steps|default] [lr,lr,…|default] [micro|browser]
 import { chooseBackend } from '../src/train/backend.ts';
 import { makeRun } from '../src/train/anyRun.ts';
-import { volumeModelConfig, volumeTrainDefaults } from '../src/train/volumeDefaults.ts';
+import { isVolumePreset, volumeModelConfig, volumeTrainDefaults } from '../src/train/volumeDefaults.ts';
 import { MICRO_LABELS, microSetup } from '../test/support/microRun.ts';
 import { DEFAULT_TRAIN_CONFIG } from '../src/workers/train.protocol.ts';
 
-const steps = Number(process.argv[2] ?? 150);
-const lrs = (process.argv[3] ?? '1e-4,1e-3').split(',').map(Number);
+const preset = process.argv[4] ?? 'micro';
+if (!isVolumePreset(preset)) throw new Error(`unetr3d-lr: unknown preset '${preset}'`);
+const defaults = volumeTrainDefaults(preset);
+const steps = !process.argv[2] || process.argv[2] === 'default' ? defaults.steps : Number(process.argv[2]);
+const lrs = !process.argv[3] || process.argv[3] === 'default' ? [defaults.lr] : process.argv[3].split(',').map(Number);
 await chooseBackend('wasm');
 const { cases } = await microSetup();
 for (const lr of lrs) {
   const t0 = performance.now();
-  const dice: string[] = [];
-  let last: number[] = [];
-  const cfg = { ...DEFAULT_TRAIN_CONFIG, ...volumeTrainDefaults('micro'), steps, valEvery: 50, lr, seed: 0 };
-  const run = makeRun({ kind: 'volume', config: volumeModelConfig('micro', 1, 7) }, cases, 7, cfg, MICRO_LABELS, (e) => {
-    if (e.type === 'validation') { dice.push(`${e.step}: ${e.meanDice.toFixed(3)}`); last = e.dice; }
+  const cfg = { ...DEFAULT_TRAIN_CONFIG, ...defaults, steps, lr, seed: 0 };
+  console.log(`${preset}, lr ${lr}, ${steps} steps, batch ${cfg.batch}, validation every ${cfg.valEvery}`);
+  const run = makeRun({ kind: 'volume', config: volumeModelConfig(preset, 1, 7) }, cases, 7, cfg, MICRO_LABELS, (e) => {
+    if (e.type === 'validation') {
+      const s = (performance.now() - t0) / 1000;
+      console.log(`  step ${e.step}: mean Dice ${e.meanDice.toFixed(3)}; per class ${e.dice.map((d) => d.toFixed(2)).join(' ')} (${s.toFixed(0)} s)`);
+    }
   });
   await run.run();
-  console.log(`lr ${lr}: mean Dice ${dice.join(', ')}; per class at the end ${last.map((d) => d.toFixed(2)).join(' ')} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
   run.dispose();
 }

@@ -31,7 +31,7 @@ export const TRAIN: CommandSpec = {
   positional: { name: 'DATA...', help: 'images and label maps (.nii, .nii.gz): files, quoted globs, or folders (an MSD-style task with imagesTr/ + labelsTr/). Labels pair with images as in the app: brain.nii.gz + brain_seg.nii.gz (also _label, _labels, _mask, _gt), imagesTr/x.nii.gz + labelsTr/x.nii.gz, _0000/_0001 channel files; a lookup file among them (dataset.json, .txt, .csv) names the classes.' },
   flags: [
     OUT_FLAG,
-    { name: 'model', kind: 'string', choices: ['window', 'unetr3d'], default: 'window', help: 'window: an inflated 2D ViT over slice windows (--encoder); unetr3d: the volume-based baseline, UNETR over 3D crops, trained from scratch (MONAI\'s BTCV recipe: Dice + CE, AdamW lr 1e-4, weight decay 1e-5, crops by positive/negative label balance, sliding-window validation)' },
+    { name: 'model', kind: 'string', choices: ['window', 'unetr3d'], default: 'window', help: 'window: an inflated 2D ViT over slice windows (--encoder); unetr3d: the volume-based baseline, UNETR over 3D crops, trained from scratch (MONAI\'s BTCV recipe: Dice + CE, AdamW weight decay 1e-5, lr 1e-4 for monai-btcv, 1e-3 browser, 3e-3 micro, crops by positive/negative label balance, sliding-window validation)' },
     { name: 'preset', kind: 'string', choices: VOLUME_PRESET_NAMES, default: 'browser', help: 'with --model unetr3d: browser (64³ crops, ViT 384 × 8: a step fits a laptop GPU), monai-btcv (MONAI\'s recipe: 96³ crops, ViT-Base 768 × 12) or micro (32³ crops, width 32: tests and quick tries)' },
     ...ENCODER_FLAGS,
     { name: 'resume', kind: 'string', arg: 'FILE', help: 'continue training a model checkpoint (.safetensors written by the app or the CLI) up to --steps; exact when it holds the optimiser state' },

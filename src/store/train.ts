@@ -12,8 +12,8 @@ import { APP_VERSION } from '../core/version.ts';
 import { recordRun } from './runs.ts';
 import { saveAutosave } from './autosave.ts';
 import { suggestDefaults } from '../train/defaults.ts';
-import { describeVolumeConfig, volumeTrainDefaults, type VolumePresetName } from '../train/volumeDefaults.ts';
-import { useModelChoice, type ModelChoice } from './volume.ts';
+import { defaultVolumePreset, describeVolumeConfig, volumeTrainDefaults, type VolumePresetName } from '../train/volumeDefaults.ts';
+import { useModelChoice, volumePresetPicked, type ModelChoice } from './volume.ts';
 import { MICRO_NAME } from '../weights/micro.ts';
 import type { EncoderSpec, InflationStrategy } from '../weights/types.ts';
 
@@ -51,6 +51,7 @@ function record(e: TrainEvent) {
     case 'backend':
       setState({ backend: e.info });
       sayFallback(e.info);
+      followBackendPreset(e.info);
       break;
     case 'state':
       patchRun({ state: e.state, message: e.message });
@@ -182,14 +183,15 @@ function runLabels(s: AppState, numClasses: number, source: string): RunLabels {
  * Dice + CE, AdamW lr 1e-4, weight decay 1e-5, no clipping) replace those of the window model except the ones the
  * user edited, and the window model's come back from its encoder when it is chosen again.
  */
-export function chooseModel(choice: Partial<ModelChoice>) {
+export function chooseModel(choice: Partial<ModelChoice>, byUser = true) {
+  if (byUser && choice.preset) volumePresetPicked.value = true;
   useModelChoice.setState(choice);
   const { kind, preset } = useModelChoice.getState();
   const s = getState();
   if (kind === 'unetr3d') {
     const keep = new Set(s.trainDefaults.edited);
     const patch = Object.fromEntries(Object.entries(volumeTrainDefaults(preset)).filter(([k]) => !keep.has(k as keyof TrainConfig)));
-    setState((st) => ({ trainConfig: { ...st.trainConfig, ...patch }, trainDefaults: { ...st.trainDefaults, why: `the volume model (${preset}): Dice + CE, AdamW lr 1e-4, weight decay 1e-5, as MONAI's BTCV recipe` } }));
+    setState((st) => ({ trainConfig: { ...st.trainConfig, ...patch }, trainDefaults: { ...st.trainDefaults, why: `the volume model (${preset}): Dice + CE, AdamW lr ${volumeTrainDefaults(preset).lr.toExponential(0)}, weight decay 1e-5, as MONAI's BTCV recipe${preset === 'monai-btcv' ? '' : ' with a learning rate for short runs'}` } }));
   } else {
     // The window model's own defaults for what the volume model's changed (loss, weight decay, clipping …).
     const keep = new Set(s.trainDefaults.edited);
@@ -198,6 +200,15 @@ export function chooseModel(choice: Partial<ModelChoice>) {
     setState((st) => ({ trainConfig: { ...st.trainConfig, ...patch }, trainDefaults: { ...st.trainDefaults, why: '' } }));
     if (s.encoder) applyEncoderDefaults(s.encoder);
   }
+}
+
+/** Offers the volume preset the backend trains in minutes (src/train/volumeDefaults.ts), unless the user picked one. */
+export function followBackendPreset(info: BackendInfo) {
+  const preset = defaultVolumePreset(info);
+  const choice = useModelChoice.getState();
+  if (volumePresetPicked.value || choice.preset === preset) return;
+  if (choice.kind === 'unetr3d') chooseModel({ preset }, false);
+  else useModelChoice.setState({ preset });
 }
 
 /** Starts a run of the volume model (3D UNETR at the chosen preset, from scratch) on the labelled cases. */

@@ -10,3 +10,6 @@ export interface ModelChoice {
 }
 
 export const useModelChoice = create<ModelChoice>()(() => ({ kind: 'window', preset: 'browser' }));
+
+/** Whether the user has picked the volume preset (until then it follows the backend: src/train/volumeDefaults.ts). */
+export const volumePresetPicked = { value: false };

@@ -19,7 +19,7 @@ describe('volume model (3D UNETR)', () => {
     await page.getByTestId('legend').waitFor();
     await page.getByTestId('model-kind-unetr3d').check();
     await page.getByTestId('volume-preset').selectOption('micro');
-    expect(await page.getByTestId('train-defaults').textContent()).toMatch(/volume model \(micro\): Dice \+ CE, AdamW lr 1e-4, weight decay 1e-5/);
+    expect(await page.getByTestId('train-defaults').textContent()).toMatch(/volume model \(micro\): Dice \+ CE, AdamW lr 3e-3, weight decay 1e-5/);
     expect(await page.getByTestId('section-model').locator('summary').first().textContent()).toMatch(/3D UNETR \(micro, from scratch\)/);
     // No encoder needed: the run bar offers Train, not the quick-try encoder.
     expect(await page.getByTestId('runbar-micro').count()).toBe(0);

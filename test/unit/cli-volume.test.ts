@@ -35,12 +35,12 @@ describe('inflateseg train --model unetr3d / eval (child process, wasm)', () => 
     const t = await cli(['train', IMAGE, LABEL, '--model', 'unetr3d', '--preset', 'micro', '--steps', '2', '--val-every', '0', '--backend', 'wasm', '--out', out('run')]);
     expect(t.code, t.stderr).toBe(0);
     expect(t.stderr).toMatch(/3D UNETR \(micro\): 32×32×32 crops/);
-    expect(t.stderr).toMatch(/lr 0\.0001/);
+    expect(t.stderr).toMatch(/lr 0\.003/);
     expect(t.stderr).toMatch(/validation at step 2: mean Dice/);
     const ckpt = await decodeAnyCheckpoint(new Uint8Array(readFileSync(out('run/model.safetensors'))), 'model.safetensors');
     expect(isVolumeCheckpoint(ckpt)).toBe(true);
     expect(ckpt.meta.config).toMatchObject({ model: 'unetr3d', crop: [32, 32, 32], inChans: 1, numClasses: 7 });
-    expect(ckpt.meta.train).toMatchObject({ loss: 'dice-ce', lr: 1e-4, weightDecay: 1e-5, clip: 0 });
+    expect(ckpt.meta.train).toMatchObject({ loss: 'dice-ce', lr: 3e-3, weightDecay: 1e-5, clip: 0 });
     expect(ckpt.meta.step).toBe(2);
     expect(ckpt.optim).not.toBeNull();
     expect(JSON.parse(readFileSync(out('run/metrics.json'), 'utf8'))).toMatchObject({ command: 'train', state: 'done', step: 2, inflation: null, model: { model: 'unetr3d' } });
