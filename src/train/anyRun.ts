@@ -1,8 +1,9 @@
 // Either kind of run behind one factory: the window model's TrainingRun (an inflated encoder, or a window
 // checkpoint) or the volume model's VolumeTrainingRun (3D UNETR from scratch, or a 'unetr3d' checkpoint), chosen by
 // the source (a checkpoint by its config.model). Used by the training worker and the CLI.
-import { TrainingRun, caseVolume, summarize, type Emit, type ModelSource } from './run.ts';
-import { VolumeTrainingRun, summarizeVolume, type VolumeSource } from './volumeRun.ts';
+import { TrainingRun, caseVolume, type Emit, type ModelSource } from './run.ts';
+import { summarizeCheckpoint } from './runLoop.ts';
+import { VolumeTrainingRun, type VolumeSource } from './volumeRun.ts';
 import { isVolumeCheckpoint, type AnyCheckpoint } from '../weights/checkpoint.ts';
 import type { CaseData, CheckpointSummary, RunLabels, TrainConfig } from '../workers/train.protocol.ts';
 import type { VolumeEvaluation } from './evaluate.ts';
@@ -25,9 +26,7 @@ export function makeRun(source: AnySource, cases: CaseData[], numClasses: number
 }
 
 /** A checkpoint's description for the page, either kind. */
-export function summarizeAny(ckpt: AnyCheckpoint, file: string): CheckpointSummary {
-  return isVolumeCheckpoint(ckpt) ? summarizeVolume(ckpt, file) : summarize(ckpt, file);
-}
+export const summarizeAny = (ckpt: AnyCheckpoint, file: string): CheckpointSummary => summarizeCheckpoint(ckpt, file);
 
 /**
  * One case predicted whole and scored: the window model slice by slice along its axis, the volume model by sliding
