@@ -61,15 +61,36 @@ export function expectedEncoderShapes(config: ModelConfig): Map<string, number[]
 export const DECODER_PREFIX = 'decode_head.';
 
 /** A variable holding a copy of data (the temporary tensor it is made from is disposed). */
-function newVariable(data: Float32Array, shape: number[], trainable = true): tf.Variable {
+export function newVariable(data: Float32Array, shape: number[], trainable = true): tf.Variable {
   return tf.tidy(() => tf.variable(tf.tensor(data, shape, 'float32'), trainable));
 }
 
 const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
 
-function toFloat32(t: HostTensor, key: string): Float32Array {
-  if (t.dtype !== 'float32' && t.dtype !== 'float64') throw new Error(`params: '${key}' must be float32 or float64, found ${t.dtype}`);
-  return Float32Array.from(t.data); // a copy: the cpu backend would otherwise keep the caller's array as its storage
+
+/**
+ * Variables for exactly the `expected` keys (name → shape, in that order) from `state`: a missing key, an unknown one
+ * among `given` (the state's keys this owner claims), a wrong shape or a non-float dtype is an error, `mismatch` /
+ * `owner` naming whose state it is. `trainable(key)` false makes a variable no optimiser asks a gradient for.
+ */
+export function strictVariables(
+  mismatch: string, owner: string, expected: Map<string, number[]>, state: StateDict, given: string[], trainable: (key: string) => boolean = () => true,
+): ParamMap {
+  const missing = [...expected.keys()].filter((k) => !state.has(k));
+  const unknown = given.filter((k) => !expected.has(k));
+  if (missing.length || unknown.length) {
+    const list = (ks: string[]): string => ks.slice(0, 20).join(', ') + (ks.length > 20 ? ` (+${ks.length - 20} more)` : '');
+    throw new Error(`${mismatch}${missing.length ? `; missing: ${list(missing)}` : ''}${unknown.length ? `; unknown: ${list(unknown)}` : ''}`);
+  }
+  const params: ParamMap = new Map();
+  for (const [key, shape] of expected) {
+    const t = state.get(key) as HostTensor;
+    if (!sameShape(t.shape, shape)) throw new Error(`${owner}: '${key}' has shape [${t.shape.join(', ')}], the config needs [${shape.join(', ')}]`);
+    if (t.dtype !== 'float32' && t.dtype !== 'float64') throw new Error(`${owner}: '${key}' must be float32 or float64, found ${t.dtype}`);
+    // A copy: the cpu backend would otherwise keep the caller's array as its storage.
+    params.set(key, newVariable(Float32Array.from(t.data), shape, trainable(key)));
+  }
+  return params;
 }
 
 /**
@@ -80,23 +101,11 @@ export function encoderParams(config: ModelConfig, given: StateDict): ParamMap {
   const hierarchical = isHierarchical(config.encoder.family);
   const state = hierarchical ? withStageNorms(config, given) : given;
   const unused = hierarchical ? SWIN_UNUSED_BY_FORWARD : UNUSED_BY_FORWARD;
-  const expected = expectedEncoderShapes(config);
-  const missing = [...expected.keys()].filter((k) => !state.has(k));
-  const unknown = [...state.keys()].filter((k) => !expected.has(k));
-  if (missing.length || unknown.length) {
-    const list = (ks: string[]): string => ks.slice(0, 20).join(', ') + (ks.length > 20 ? ` (+${ks.length - 20} more)` : '');
-    throw new Error(`params: encoder state does not match the config${missing.length ? `; missing: ${list(missing)}` : ''}${unknown.length ? `; unknown: ${list(unknown)}` : ''}`);
-  }
-  const params: ParamMap = new Map();
-  for (const [key, shape] of expected) {
-    const t = state.get(key) as HostTensor;
-    if (!sameShape(t.shape, shape)) throw new Error(`params: '${key}' has shape [${t.shape.join(', ')}], the config needs [${shape.join(', ')}]`);
-    params.set(key, newVariable(toFloat32(t, key), shape, !unused.has(key)));
-  }
-  return params;
+  return strictVariables('params: encoder state does not match the config', 'params', expectedEncoderShapes(config), state, [...state.keys()], (k) => !unused.has(k));
 }
 
-function initValues(spec: ParamSpec, rng: Rng): Float32Array {
+/** Initial values of a fresh parameter (ParamSpec.init) drawn from rng. */
+export function initValues(spec: ParamSpec, rng: Rng): Float32Array {
   const n = spec.shape.reduce((a, b) => a * b, 1);
   const out = new Float32Array(n);
   const init = spec.init;
@@ -118,20 +127,9 @@ export function decoderParams(config: ModelConfig, seed = 0): ParamMap {
 
 /** Decoder variables from the `decode_head.*` entries of a state dict (a saved model); strict like encoderParams. */
 export function loadDecoderParams(config: ModelConfig, state: StateDict): ParamMap {
-  const specs = decoderParamSpecs(config);
+  const shapes = new Map([...decoderParamSpecs(config)].map(([k, spec]) => [k, spec.shape]));
   const given = [...state.keys()].filter((k) => k.startsWith(DECODER_PREFIX));
-  const missing = [...specs.keys()].filter((k) => !state.has(k));
-  const unknown = given.filter((k) => !specs.has(k));
-  if (missing.length || unknown.length) {
-    throw new Error(`params: decoder state does not match the '${config.decoder}' head${missing.length ? `; missing: ${missing.slice(0, 20).join(', ')}` : ''}${unknown.length ? `; unknown: ${unknown.slice(0, 20).join(', ')}` : ''}`);
-  }
-  const params: ParamMap = new Map();
-  for (const [key, spec] of specs) {
-    const t = state.get(key) as HostTensor;
-    if (!sameShape(t.shape, spec.shape)) throw new Error(`params: '${key}' has shape [${t.shape.join(', ')}], the config needs [${spec.shape.join(', ')}]`);
-    params.set(key, newVariable(toFloat32(t, key), spec.shape));
-  }
-  return params;
+  return strictVariables(`params: decoder state does not match the '${config.decoder}' head`, 'params', shapes, state, given);
 }
 
 /**

@@ -18,8 +18,7 @@
 // parameters (nn.InstanceNorm3d affine = False). Names as in MONAI 0.8 – 1.4: the 'perceptron' embedding is
 // nn.Sequential(rearrange, Linear), hence '.1.'; the argument that selects it was renamed pos_embed → proj_type in 1.3,
 // the parameter names did not change (models/CHECKPOINT_FORMAT.md).
-import * as tf from '@tensorflow/tfjs';
-import type { HostTensor } from '../../core/types.ts';
+import { initValues, newVariable, strictVariables } from '../params.ts';
 import { makeRng } from '../../weights/inflate/index.ts';
 import type { StateDict } from '../../weights/types.ts';
 import type { ParamMap, ParamSpec } from '../types.ts';
@@ -100,45 +99,16 @@ export function unetr3dParamSpecs(cfg: VolumeModelConfig): Map<string, ParamSpec
 export const unetr3dParamCount = (cfg: VolumeModelConfig): number =>
   [...unetr3dParamSpecs(cfg).values()].reduce((n, sp) => n + sp.shape.reduce((a, b) => a * b, 1), 0);
 
-function initValues(spec: ParamSpec, normal: () => number): Float32Array {
-  const n = spec.shape.reduce((a, b) => a * b, 1);
-  const out = new Float32Array(n);
-  const init = spec.init;
-  if (init.kind === 'ones') out.fill(1);
-  else if (init.kind === 'he' || init.kind === 'normal') {
-    const std = init.kind === 'he' ? Math.sqrt(2 / init.fanIn) : init.std;
-    for (let i = 0; i < n; i++) out[i] = std * normal();
-  }
-  return out;
-}
-
-const newVariable = (data: Float32Array, shape: number[]): tf.Variable => tf.tidy(() => tf.variable(tf.tensor(data, shape, 'float32'), true));
-
 /** Fresh variables for the config from seed (spec order; He normal convs, std 0.02 linears, unit LayerNorms). */
 export function createUnetr3dParams(cfg: VolumeModelConfig, seed = 0): ParamMap {
   const rng = makeRng(seed);
   const params: ParamMap = new Map();
-  for (const [key, spec] of unetr3dParamSpecs(cfg)) params.set(key, newVariable(initValues(spec, () => rng.normal()), spec.shape));
+  for (const [key, spec] of unetr3dParamSpecs(cfg)) params.set(key, newVariable(initValues(spec, rng), spec.shape));
   return params;
 }
 
 /** Variables from a state dict under MONAI's names; strict: a missing or unknown key or a wrong shape is an error naming it. */
 export function loadUnetr3dParams(cfg: VolumeModelConfig, state: StateDict): ParamMap {
-  const specs = unetr3dParamSpecs(cfg);
-  const missing = [...specs.keys()].filter((k) => !state.has(k));
-  const unknown = [...state.keys()].filter((k) => !specs.has(k));
-  if (missing.length || unknown.length) {
-    const list = (ks: string[]): string => ks.slice(0, 12).join(', ') + (ks.length > 12 ? ` (+${ks.length - 12} more)` : '');
-    throw new Error(`unetr3d: state does not match the config${missing.length ? `; missing: ${list(missing)}` : ''}${unknown.length ? `; unknown: ${list(unknown)}` : ''}`);
-  }
-  const params: ParamMap = new Map();
-  for (const [key, spec] of specs) {
-    const t = state.get(key) as HostTensor;
-    if (t.shape.length !== spec.shape.length || t.shape.some((v, i) => v !== spec.shape[i])) {
-      throw new Error(`unetr3d: '${key}' has shape [${t.shape.join(', ')}], the config needs [${spec.shape.join(', ')}]`);
-    }
-    if (t.dtype !== 'float32' && t.dtype !== 'float64') throw new Error(`unetr3d: '${key}' must be float32 or float64, found ${t.dtype}`);
-    params.set(key, newVariable(Float32Array.from(t.data), spec.shape));
-  }
-  return params;
+  const shapes = new Map([...unetr3dParamSpecs(cfg)].map(([k, spec]) => [k, spec.shape]));
+  return strictVariables('unetr3d: state does not match the config', 'unetr3d', shapes, state, [...state.keys()]);
 }
