@@ -95,48 +95,13 @@ export function cropStart(centre: number, crop: number, dim: number): number {
 }
 
 /**
- * The crop of `volume` starting at [k, j, i] = start (any of them may be negative or run past the end: zeros there),
- * as [D, H, W, C] channels-last, each channel mapped by its range to 0…1 (clipped), as the window model's input.
- * Restricted to slices k0…k1−1 of the volume when given (a training piece: the held-out slices read as padding).
+ * Calls `row(src, dst, iLo, iHi)` for every row of a crop at `start` that lies inside the volume and inside slices
+ * kRange: `src` is the voxel offset of the crop row's first column in one channel of the volume (i-fastest), `dst` the
+ * crop's voxel offset of that row ([D, H, W] order), and columns iLo…iHi−1 of the row are inside the volume.
  */
-export function cropImage(volume: Volume, ranges: Range[], start: Vec3, crop: Crop3, kRange: [number, number] = [0, volume.dims[2]]): Float32Array {
-  const [X, Y] = volume.dims;
-  const C = volume.channels;
-  if (ranges.length !== C) throw new Error(`cropImage: ${volume.name} has ${C} channel(s) but ${ranges.length} range(s) were given.`);
+function forEachCropRow(dims: Vec3, start: Vec3, crop: Crop3, kRange: [number, number], row: (src: number, dst: number, iLo: number, iHi: number) => void): void {
+  const [X, Y] = dims;
   const [D, H, W] = crop;
-  const out = new Float32Array(D * H * W * C);
-  const nvox = volume.dims[0] * volume.dims[1] * volume.dims[2];
-  const [k0, j0, i0] = start;
-  const iLo = Math.max(0, -i0), iHi = Math.min(W, X - i0);
-  for (let c = 0; c < C; c++) {
-    const { low, high } = ranges[c];
-    const scale = high > low ? 1 / (high - low) : 0;
-    const cBase = c * nvox;
-    for (let d = 0; d < D; d++) {
-      const k = k0 + d;
-      if (k < kRange[0] || k >= kRange[1]) continue;
-      for (let h = 0; h < H; h++) {
-        const j = j0 + h;
-        if (j < 0 || j >= Y) continue;
-        const src = cBase + k * X * Y + j * X + i0;
-        const dst = ((d * H + h) * W) * C + c;
-        for (let w = iLo; w < iHi; w++) {
-          const v = volume.data[src + w];
-          // The window model's normalize(): clip to the range, scale to 0…1; an empty range is a threshold at low.
-          const t = scale === 0 ? (v > low ? 1 : 0) : (v - low) * scale;
-          out[dst + w * C] = t <= 0 ? 0 : t >= 1 ? 1 : t;
-        }
-      }
-    }
-  }
-  return out;
-}
-
-/** The labels of a crop, [D, H, W] (0 outside the volume or outside slices kRange). */
-export function cropLabel(label: Volume, start: Vec3, crop: Crop3, kRange: [number, number] = [0, label.dims[2]]): Int32Array {
-  const [X, Y] = label.dims;
-  const [D, H, W] = crop;
-  const out = new Int32Array(D * H * W);
   const [k0, j0, i0] = start;
   const iLo = Math.max(0, -i0), iHi = Math.min(W, X - i0);
   for (let d = 0; d < D; d++) {
@@ -145,10 +110,45 @@ export function cropLabel(label: Volume, start: Vec3, crop: Crop3, kRange: [numb
     for (let h = 0; h < H; h++) {
       const j = j0 + h;
       if (j < 0 || j >= Y) continue;
-      const src = k * X * Y + j * X + i0, dst = (d * H + h) * W;
-      for (let w = iLo; w < iHi; w++) out[dst + w] = Math.round(label.data[src + w]);
+      row(k * X * Y + j * X + i0, (d * H + h) * W, iLo, iHi);
     }
   }
+}
+
+/**
+ * The crop of `volume` starting at [k, j, i] = start (any of them may be negative or run past the end: zeros there),
+ * as [D, H, W, C] channels-last, each channel mapped by its range to 0…1 (clipped), as the window model's input.
+ * Restricted to slices k0…k1−1 of the volume when given (a training piece: the held-out slices read as padding).
+ */
+export function cropImage(volume: Volume, ranges: Range[], start: Vec3, crop: Crop3, kRange: [number, number] = [0, volume.dims[2]]): Float32Array {
+  const C = volume.channels;
+  if (ranges.length !== C) throw new Error(`cropImage: ${volume.name} has ${C} channel(s) but ${ranges.length} range(s) were given.`);
+  const [D, H, W] = crop;
+  const out = new Float32Array(D * H * W * C);
+  const nvox = volume.dims[0] * volume.dims[1] * volume.dims[2];
+  for (let c = 0; c < C; c++) {
+    const { low, high } = ranges[c];
+    const scale = high > low ? 1 / (high - low) : 0;
+    const cBase = c * nvox;
+    forEachCropRow(volume.dims, start, crop, kRange, (src, dst, iLo, iHi) => {
+      for (let w = iLo; w < iHi; w++) {
+        const v = volume.data[cBase + src + w];
+        // The window model's normalize(): clip to the range, scale to 0…1; an empty range is a threshold at low.
+        const t = scale === 0 ? (v > low ? 1 : 0) : (v - low) * scale;
+        out[(dst + w) * C + c] = t <= 0 ? 0 : t >= 1 ? 1 : t;
+      }
+    });
+  }
+  return out;
+}
+
+/** The labels of a crop, [D, H, W] (0 outside the volume or outside slices kRange). */
+export function cropLabel(label: Volume, start: Vec3, crop: Crop3, kRange: [number, number] = [0, label.dims[2]]): Int32Array {
+  const [D, H, W] = crop;
+  const out = new Int32Array(D * H * W);
+  forEachCropRow(label.dims, start, crop, kRange, (src, dst, iLo, iHi) => {
+    for (let w = iLo; w < iHi; w++) out[dst + w] = Math.round(label.data[src + w]);
+  });
   return out;
 }
 
